@@ -1,0 +1,346 @@
+// The xchat command line: scripting front ends (run/send/listen) and offline helpers. Exit codes:
+// 0 ok, 1 runtime failure, 2 usage error. Never imports ink/react: the TUI is loaded only on its
+// own path, so these commands start fast.
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import type { CoreApi, XchatEvent } from './core/api.js';
+import { createAccountSession } from './core/index.js';
+import { CommandEngine } from './commands/engine.js';
+import { createPrinter } from './output.js';
+import { resolveProfileDir } from './store/profile.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+class CliUsageError extends Error {}
+
+type Session = CoreApi & { close(): Promise<void> };
+
+interface CommonOpts {
+  profile?: string;
+  account?: string;
+  json?: boolean;
+  passwordFile?: string;
+}
+
+const JID_RE = /^[^\s@/"]+@[^\s@/"]+$/;
+
+function checkJid(jid: string, what: string): string {
+  if (!JID_RE.test(jid)) throw new CliUsageError(`${what} "${jid}" is not a bare JID (user@domain)`);
+  return jid;
+}
+
+/** --password-file (first line), then XCHAT_PASSWORD; otherwise the core runs eval_password. */
+function passwordSource(opts: CommonOpts, env: NodeJS.ProcessEnv): (jid: string) => Promise<string | undefined> {
+  let cached: Promise<string> | undefined;
+  return async () => {
+    if (opts.passwordFile) {
+      cached ??= readFile(opts.passwordFile, 'utf8').then(
+        (text) => {
+          const line = text.split(/\r?\n/)[0];
+          if (!line) throw new Error(`password file ${opts.passwordFile} is empty`);
+          return line;
+        },
+        (e: NodeJS.ErrnoException) => {
+          throw new Error(`cannot read password file ${opts.passwordFile}: ${e.code ?? e.message}`);
+        },
+      );
+      return cached;
+    }
+    return env.XCHAT_PASSWORD || undefined;
+  };
+}
+
+async function openSession(opts: CommonOpts): Promise<Session> {
+  const profileDir = resolveProfileDir(opts.profile);
+  return createAccountSession({ profileDir, json: !!opts.json, ...(opts.account ? { account: opts.account } : {}) });
+}
+
+/** --account, else the only/first configured account. */
+async function pickAccount(core: CoreApi, opts: CommonOpts): Promise<string> {
+  if (opts.account) return opts.account;
+  const list = await core.accountList();
+  if (list.length === 0) {
+    throw new CliUsageError('no account configured: pass --account JID, or add one with `/account add JID` in `xchat run`');
+  }
+  return list[0].jid;
+}
+
+async function closeQuietly(core: Session): Promise<void> {
+  try {
+    if (core.isConnected()) await core.disconnect();
+  } catch {
+    // Already failing or leaving: nothing useful to add.
+  }
+  await core.close().catch(() => undefined);
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function readAllStdin(stdin: NodeJS.ReadStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface CliIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+// ---- xchat run --------------------------------------------------------------------------------
+
+async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
+  if (opts.account) checkJid(opts.account, '--account');
+  const print = createPrinter({ json: !!opts.json, out: io.stdout, err: io.stderr });
+  const core = await openSession(opts);
+  const off = core.on(print);
+  const seen = new Set<string>();
+  const offSeen = core.on((e) => rememberJids(e, seen));
+  const password = passwordSource(opts, io.env);
+  const engine = new CommandEngine({
+    core,
+    emit: print,
+    knownJids: () => [...seen],
+    accountJids: () => [],
+    password,
+  });
+  const rl = readline.createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
+  const stop = () => rl.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    // With --account, connect first; otherwise the script says /connect itself.
+    if (opts.account) {
+      const pw = await password(opts.account);
+      await core.connect({ jid: opts.account, ...(pw !== undefined ? { password: pw } : {}) });
+    }
+    for await (const line of rl) {
+      const r = await engine.execute(line);
+      if (r.quit) break;
+    }
+    await core.drain();
+    return EXIT_OK;
+  } catch (e) {
+    print({ event: 'error', message: errorMessage(e) });
+    await core.drain().catch(() => undefined);
+    return EXIT_FAILURE;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    rl.close();
+    off();
+    offSeen();
+    await closeQuietly(core);
+  }
+}
+
+function rememberJids(e: XchatEvent, seen: Set<string>): void {
+  const bare = (j: string) => j.split('/')[0];
+  if (e.event === 'message') seen.add(bare(e.carbon === 'sent' ? e.to : e.from));
+  else if (e.event === 'chat' || e.event === 'device' || e.event === 'trust') seen.add(bare(e.jid));
+  else if (e.event === 'subscription') seen.add(bare(e.from));
+}
+
+// ---- xchat send -------------------------------------------------------------------------------
+
+interface SendOpts extends CommonOpts {
+  to: string;
+  text?: string;
+  plain?: boolean;
+}
+
+async function cmdSend(opts: SendOpts, io: CliIo): Promise<number> {
+  const to = checkJid(opts.to, '--to');
+  if (opts.account) checkJid(opts.account, '--account');
+  let text: string;
+  if (opts.text !== undefined) text = opts.text;
+  else if (io.stdin.isTTY) throw new CliUsageError('no message: pass --text TEXT or pipe the text on stdin');
+  else text = (await readAllStdin(io.stdin)).replace(/\r?\n$/, '');
+  if (text.trim() === '') throw new CliUsageError('the message is empty');
+
+  // Readable mode stays quiet except for the outcome; --json reports every event.
+  const print = createPrinter({
+    json: !!opts.json,
+    out: io.stdout,
+    err: io.stderr,
+    filter: opts.json ? undefined : (e) => e.event === 'error' || e.event === 'warning' || e.event === 'sent',
+  });
+  const core = await openSession(opts);
+  const off = core.on(print);
+  let sent = false;
+  const offSent = core.on((e) => {
+    if (e.event === 'sent' && e.to.split('/')[0].toLowerCase() === to.toLowerCase()) sent = true;
+  });
+  try {
+    const jid = await pickAccount(core, opts);
+    const pw = await passwordSource(opts, io.env)(jid);
+    await core.connect({ jid, ...(pw !== undefined ? { password: pw } : {}) });
+    await core.sendMessage(to, text, opts.plain ? { plain: true } : undefined);
+    await core.drain();
+    if (!sent) {
+      print({ event: 'error', message: `message to ${to} was not sent` });
+      return EXIT_FAILURE;
+    }
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    print({ event: 'error', message: errorMessage(e) });
+    return EXIT_FAILURE;
+  } finally {
+    off();
+    offSent();
+    await closeQuietly(core);
+  }
+}
+
+// ---- xchat listen -----------------------------------------------------------------------------
+
+interface ListenOpts extends CommonOpts {
+  for?: string;
+}
+
+async function cmdListen(opts: ListenOpts, io: CliIo): Promise<number> {
+  if (opts.account) checkJid(opts.account, '--account');
+  let seconds: number | undefined;
+  if (opts.for !== undefined) {
+    seconds = Number(opts.for);
+    if (!/^\d+(\.\d+)?$/.test(opts.for) || !(seconds > 0)) throw new CliUsageError(`--for needs a positive number of seconds, got "${opts.for}"`);
+  }
+  const print = createPrinter({ json: !!opts.json, out: io.stdout, err: io.stderr });
+  const core = await openSession(opts);
+  const off = core.on(print);
+  try {
+    const jid = await pickAccount(core, opts);
+    const pw = await passwordSource(opts, io.env)(jid);
+    await core.connect({ jid, ...(pw !== undefined ? { password: pw } : {}) });
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        process.removeListener('SIGINT', done);
+        process.removeListener('SIGTERM', done);
+        resolve();
+      };
+      const timer = seconds !== undefined ? setTimeout(done, seconds * 1000) : undefined;
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    await core.drain();
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    print({ event: 'error', message: errorMessage(e) });
+    return EXIT_FAILURE;
+  } finally {
+    off();
+    await closeQuietly(core);
+  }
+}
+
+// ---- xchat omemo fingerprint ------------------------------------------------------------------
+
+async function cmdOmemoFingerprint(opts: CommonOpts, io: CliIo): Promise<number> {
+  if (opts.account) checkJid(opts.account, '--account');
+  const core = await openSession(opts);
+  try {
+    // Creates the identity on a fresh profile: the fingerprint is the one this device will use.
+    const r = await core.omemoGen();
+    if (opts.json) io.stdout.write(`${JSON.stringify({ deviceId: r.deviceId, fingerprint: r.fingerprint, created: r.created })}\n`);
+    else io.stdout.write(`${(r.fingerprint.match(/.{1,8}/g) ?? []).join(' ')} (device ${r.deviceId})\n`);
+    return EXIT_OK;
+  } catch (e) {
+    io.stderr.write(`error: ${errorMessage(e)}\n`);
+    return EXIT_FAILURE;
+  } finally {
+    await core.close().catch(() => undefined);
+  }
+}
+
+// ---- wiring -----------------------------------------------------------------------------------
+
+const NO_TUI = 'xchat: the TUI is not built yet; use `xchat run` (commands on stdin), `xchat send` or `xchat listen` (see xchat --help)\n';
+
+export async function runCli(argv: string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  if (argv.length === 0) {
+    io.stderr.write(NO_TUI);
+    return EXIT_USAGE;
+  }
+  let code = EXIT_OK;
+  const program = new Command('xchat');
+  program
+    .description('Terminal XMPP client with OMEMO end-to-end encryption')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showSuggestionAfterError(true);
+
+  const common = (c: Command) =>
+    c
+      .option('--profile <dir>', 'profile directory (default: $XDG_DATA_HOME/xchat or ~/.local/share/xchat)')
+      .option('--account <jid>', 'account to use (default: the only/first configured one)')
+      .option('--json', 'one JSON object per line for every event')
+      .option('--password-file <file>', 'read the password from the first line of this file');
+
+  common(program.command('run').description('read commands and messages from stdin (see docs/commands.md); ends at /quit or EOF')).action(
+    async (opts: CommonOpts) => {
+      code = await cmdRun(opts, io);
+    },
+  );
+  common(
+    program
+      .command('send')
+      .description('connect, send one message, wait until it is sent, disconnect')
+      .requiredOption('--to <jid>', 'recipient (bare JID)')
+      .option('--text <text>', 'message text (default: stdin)')
+      .option('--plain', 'send without OMEMO (refused in chats that use OMEMO)'),
+  ).action(async (opts: SendOpts) => {
+    code = await cmdSend(opts, io);
+  });
+  common(
+    program
+      .command('listen')
+      .description('connect and print incoming messages and events')
+      .option('--for <seconds>', 'stop after this many seconds (default: until interrupted)'),
+  ).action(async (opts: ListenOpts) => {
+    code = await cmdListen(opts, io);
+  });
+  const omemo = program.command('omemo').description('OMEMO helpers that need no connection');
+  omemo
+    .command('fingerprint')
+    .description("print this device's own OMEMO fingerprint (creates the identity if needed)")
+    .option('--profile <dir>', 'profile directory')
+    .option('--account <jid>', 'account (default: the only/first configured one)')
+    .option('--json', 'print {deviceId, fingerprint, created} as JSON')
+    .action(async (opts: CommonOpts) => {
+      code = await cmdOmemoFingerprint(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version are not errors; every other commander error is a usage error.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (e instanceof CliUsageError) {
+      io.stderr.write(`error: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr.write(`error: ${errorMessage(e)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,77 @@
+// How the line-oriented front ends (xchat run/send/listen) print events: one JSON object per
+// line with --json (the XchatEvent as is), readable lines otherwise.
+import type { XchatEvent } from './core/api.js';
+
+function hhmmss(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function fp8(fp: string): string {
+  return (fp.match(/.{1,8}/g) ?? [fp]).join(' ');
+}
+
+/** The readable form of an event (may span lines, e.g. help text). */
+export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
+  switch (e.event) {
+    case 'message': {
+      const t = new Date(e.stamp);
+      const when = hhmmss(Number.isNaN(t.getTime()) ? now : t);
+      const mode = e.encryption === 'omemo' ? ['omemo', e.trust].filter(Boolean).join(', ') : 'plaintext';
+      const who = e.carbon === 'sent' ? `me → ${e.to}` : e.from;
+      return `[${when}] ${who} (${mode}): ${e.body}`;
+    }
+    case 'sent': {
+      const mode = e.encryption === 'omemo' ? `omemo${e.devices !== undefined ? `, ${e.devices} device${e.devices === 1 ? '' : 's'}` : ''}` : 'plaintext';
+      return `[${hhmmss(now)}] me → ${e.to} (${mode}): ${e.body}`;
+    }
+    case 'error':
+      return `error: ${e.message}${e.from ? ` (from ${e.from})` : ''}${e.reason ? `: ${e.reason}` : ''}`;
+    case 'warning':
+      return `warning: ${e.message}${e.devices?.length ? ` (devices ${e.devices.join(', ')})` : ''}`;
+    case 'info':
+      return e.message;
+    case 'status':
+      return e.status === 'online' ? `* online${e.jid ? ` as ${e.jid}` : ''}` : e.status === 'connecting' ? `* connecting${e.jid ? ` ${e.jid}` : ''}…` : '* offline';
+    case 'subscription': {
+      const what = {
+        subscribe: `wants to see your presence (answer with /sub allow ${e.from} or /sub deny ${e.from})`,
+        subscribed: 'accepted your subscription request',
+        unsubscribe: 'unsubscribed from your presence',
+        unsubscribed: 'cancelled your subscription',
+      }[e.type];
+      return `* ${e.from} ${what}`;
+    }
+    case 'device':
+      return e.change === 'new'
+        ? `* new OMEMO device ${e.device} for ${e.jid}${e.fingerprint ? `: ${fp8(e.fingerprint)}` : ''}${e.trust ? ` (${e.trust})` : ''}`
+        : `* OMEMO device ${e.device} of ${e.jid} removed`;
+    case 'trust':
+      return `* ${e.jid} ${fp8(e.fingerprint)}: ${e.state}`;
+    case 'chat':
+      return `* chat with ${e.jid} (${e.encryption === 'omemo' ? 'OMEMO' : 'plaintext'})`;
+    default:
+      return JSON.stringify(e);
+  }
+}
+
+export interface Printer {
+  (e: XchatEvent): void;
+}
+
+/**
+ * JSON: every event on stdout. Readable: errors and warnings on stderr, the rest on stdout.
+ */
+export function createPrinter(opts: { json: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream; filter?: (e: XchatEvent) => boolean }): Printer {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  return (e) => {
+    if (opts.filter && !opts.filter(e)) return;
+    if (opts.json) {
+      out.write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    const text = formatEvent(e);
+    (e.event === 'error' || e.event === 'warning' ? err : out).write(`${text}\n`);
+  };
+}

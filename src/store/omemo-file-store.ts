@@ -1,0 +1,340 @@
+// OmemoStore on disk. Three lowdb documents split by size and write rate:
+//   identity.json  own identity, prekey counter, signed prekeys (small, rare writes)
+//   prekeys.json   one-time prekeys (largest, written when a prekey is used or refilled)
+//   trust.json     trust decisions and device lists (small, written on device-list changes)
+// and one small file per session under sessions/, so persisting a ratchet step rewrites only
+// that session, whatever the number of sessions. Every write resolves once durable.
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type {
+  DeviceAddress,
+  DeviceInfo,
+  OmemoStore,
+  OwnIdentity,
+  PreKeyRecord,
+  SignedPreKeyRecord,
+  TrustRecord,
+  TrustState,
+} from '../omemo/store.js';
+import { sha256 } from '../omemo/primitives.js';
+import { toHex } from '../omemo/keys.js';
+import { JsonDoc } from './json-doc.js';
+import { atomicWriteFile, ensureDir, fsyncDir, isTempFile, readFileIfExists } from './profile.js';
+
+type B64 = string;
+interface KeyPairJson {
+  priv: B64;
+  pub: B64;
+}
+interface IdentityDoc {
+  version: 1;
+  identity?: { deviceId: number } & KeyPairJson;
+  preKeyCounter: number;
+  signedPreKeys: ({ id: number; signature: B64; createdAt: number } & KeyPairJson)[];
+}
+interface PreKeyDoc {
+  version: 1;
+  preKeys: Record<string, KeyPairJson>;
+}
+interface DeviceJson {
+  deviceId: number;
+  active: boolean;
+  lastSeen: number;
+  identityKey?: B64;
+}
+interface TrustDoc {
+  version: 1;
+  /** key: `${jid}\n${fingerprint}` */
+  trust: Record<string, TrustRecord>;
+  devices: Record<string, DeviceJson[]>;
+}
+interface SessionJson {
+  jid: string;
+  deviceId: number;
+  record: B64;
+}
+
+const b64 = (u: Uint8Array): B64 => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+const unb64 = (s: B64): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+const copy = (u: Uint8Array): Uint8Array => new Uint8Array(u);
+const TRUST_STATES: readonly TrustState[] = ['undecided', 'trusted', 'untrusted', 'verified'];
+
+function checkDeviceId(id: number): void {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new Error(`invalid device id ${id}`);
+}
+function checkBytes(u: unknown, what: string): void {
+  if (!(u instanceof Uint8Array)) throw new Error(`${what} must be a Uint8Array`);
+}
+
+/**
+ * File-name-safe and unambiguous for any JID: 'b' + base64url of the UTF-8 JID; very long JIDs
+ * (file names are limited to 255 bytes) use 'h' + SHA-256 hex instead. The JID is also stored
+ * inside the file.
+ */
+export function sessionFileStem(jid: string): string {
+  const enc = Buffer.from(jid, 'utf8').toString('base64url');
+  return enc.length <= 200 ? `b${enc}` : `h${toHex(sha256(new TextEncoder().encode(jid)))}`;
+}
+
+const SESSION_NAME_RE = /^([bh][A-Za-z0-9_-]+)\.(\d+)\.json$/;
+
+export class FileOmemoStore implements OmemoStore {
+  /** stem → device ids with a session file */
+  private readonly sessionIndex = new Map<string, Set<number>>();
+  /** file name → record, filled on load/store */
+  private readonly sessionCache = new Map<string, Uint8Array>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly identityDoc: JsonDoc<IdentityDoc>,
+    private readonly preKeyDoc: JsonDoc<PreKeyDoc>,
+    private readonly trustDoc: JsonDoc<TrustDoc>,
+  ) {}
+
+  get sessionsDir(): string {
+    return path.join(this.dir, 'sessions');
+  }
+
+  static async open(dir: string): Promise<FileOmemoStore> {
+    await ensureDir(dir);
+    await ensureDir(path.join(dir, 'sessions'));
+    const [identityDoc, preKeyDoc, trustDoc] = await Promise.all([
+      JsonDoc.open<IdentityDoc>(path.join(dir, 'identity.json'), { version: 1, preKeyCounter: 0, signedPreKeys: [] }),
+      JsonDoc.open<PreKeyDoc>(path.join(dir, 'prekeys.json'), { version: 1, preKeys: {} }),
+      JsonDoc.open<TrustDoc>(path.join(dir, 'trust.json'), { version: 1, trust: {}, devices: {} }),
+    ]);
+    const store = new FileOmemoStore(dir, identityDoc, preKeyDoc, trustDoc);
+    for (const name of await fsp.readdir(store.sessionsDir)) {
+      if (isTempFile(name)) continue; // leftover of a crash mid-write: the real file is intact
+      const m = SESSION_NAME_RE.exec(name);
+      if (!m) continue;
+      store.indexAdd(m[1], Number(m[2]));
+    }
+    return store;
+  }
+
+  private indexAdd(stem: string, id: number): void {
+    let set = this.sessionIndex.get(stem);
+    if (!set) this.sessionIndex.set(stem, (set = new Set()));
+    set.add(id);
+  }
+
+  private sessionFile(addr: DeviceAddress): { stem: string; name: string; file: string } {
+    checkDeviceId(addr.deviceId);
+    const stem = sessionFileStem(addr.jid);
+    const name = `${stem}.${addr.deviceId}.json`;
+    return { stem, name, file: path.join(this.sessionsDir, name) };
+  }
+
+  // ---- identity ----------------------------------------------------------------------------
+
+  async getOwnIdentity(): Promise<OwnIdentity | undefined> {
+    const i = this.identityDoc.data.identity;
+    if (!i) return undefined;
+    return { deviceId: i.deviceId, identityKey: { priv: unb64(i.priv), pub: unb64(i.pub) } };
+  }
+
+  async setOwnIdentity(identity: OwnIdentity): Promise<void> {
+    checkDeviceId(identity.deviceId);
+    checkBytes(identity.identityKey.priv, 'identity private key');
+    checkBytes(identity.identityKey.pub, 'identity public key');
+    await this.identityDoc.update((d) => {
+      d.identity = { deviceId: identity.deviceId, priv: b64(identity.identityKey.priv), pub: b64(identity.identityKey.pub) };
+    });
+  }
+
+  // ---- prekeys -----------------------------------------------------------------------------
+
+  async getPreKey(id: number): Promise<PreKeyRecord | undefined> {
+    const k = this.preKeyDoc.data.preKeys[String(id)];
+    return k ? { id, keyPair: { priv: unb64(k.priv), pub: unb64(k.pub) } } : undefined;
+  }
+
+  async listPreKeys(): Promise<PreKeyRecord[]> {
+    return Object.entries(this.preKeyDoc.data.preKeys)
+      .map(([id, k]) => ({ id: Number(id), keyPair: { priv: unb64(k.priv), pub: unb64(k.pub) } }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async putPreKeys(records: PreKeyRecord[]): Promise<void> {
+    for (const r of records) {
+      checkDeviceId(r.id);
+      checkBytes(r.keyPair.priv, 'prekey private key');
+      checkBytes(r.keyPair.pub, 'prekey public key');
+    }
+    await this.preKeyDoc.update((d) => {
+      for (const r of records) d.preKeys[String(r.id)] = { priv: b64(r.keyPair.priv), pub: b64(r.keyPair.pub) };
+    });
+  }
+
+  async removePreKey(id: number): Promise<void> {
+    if (!(String(id) in this.preKeyDoc.data.preKeys)) return;
+    await this.preKeyDoc.update((d) => {
+      delete d.preKeys[String(id)];
+    });
+  }
+
+  async getPreKeyCounter(): Promise<number> {
+    return this.identityDoc.data.preKeyCounter;
+  }
+
+  async setPreKeyCounter(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`invalid prekey counter ${n}`);
+    await this.identityDoc.update((d) => {
+      d.preKeyCounter = n;
+    });
+  }
+
+  // ---- signed prekeys ----------------------------------------------------------------------
+
+  private static spkFromJson(s: IdentityDoc['signedPreKeys'][number]): SignedPreKeyRecord {
+    return {
+      id: s.id,
+      keyPair: { priv: unb64(s.priv), pub: unb64(s.pub) },
+      signature: unb64(s.signature),
+      createdAt: s.createdAt,
+    };
+  }
+
+  async getSignedPreKey(id: number): Promise<SignedPreKeyRecord | undefined> {
+    const s = this.identityDoc.data.signedPreKeys.find((x) => x.id === id);
+    return s ? FileOmemoStore.spkFromJson(s) : undefined;
+  }
+
+  async listSignedPreKeys(): Promise<SignedPreKeyRecord[]> {
+    return this.identityDoc.data.signedPreKeys.map(FileOmemoStore.spkFromJson).sort((a, b) => a.id - b.id);
+  }
+
+  async putSignedPreKey(r: SignedPreKeyRecord): Promise<void> {
+    checkDeviceId(r.id);
+    checkBytes(r.keyPair.priv, 'signed prekey private key');
+    checkBytes(r.keyPair.pub, 'signed prekey public key');
+    checkBytes(r.signature, 'signed prekey signature');
+    await this.identityDoc.update((d) => {
+      const json = { id: r.id, priv: b64(r.keyPair.priv), pub: b64(r.keyPair.pub), signature: b64(r.signature), createdAt: r.createdAt };
+      const i = d.signedPreKeys.findIndex((x) => x.id === r.id);
+      if (i === -1) d.signedPreKeys.push(json);
+      else d.signedPreKeys[i] = json;
+    });
+  }
+
+  async removeSignedPreKey(id: number): Promise<void> {
+    if (!this.identityDoc.data.signedPreKeys.some((x) => x.id === id)) return;
+    await this.identityDoc.update((d) => {
+      d.signedPreKeys = d.signedPreKeys.filter((x) => x.id !== id);
+    });
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  async loadSession(addr: DeviceAddress): Promise<Uint8Array | undefined> {
+    const { stem, name, file } = this.sessionFile(addr);
+    const cached = this.sessionCache.get(name);
+    if (cached) return copy(cached);
+    if (!this.sessionIndex.get(stem)?.has(addr.deviceId)) return undefined;
+    const buf = await readFileIfExists(file);
+    if (!buf) return undefined;
+    let json: SessionJson;
+    try {
+      json = JSON.parse(buf.toString('utf8')) as SessionJson;
+    } catch {
+      throw new Error(`session file ${file} is not valid JSON`);
+    }
+    if (json.jid !== addr.jid || json.deviceId !== addr.deviceId || typeof json.record !== 'string') {
+      throw new Error(`session file ${file} does not belong to ${addr.jid}:${addr.deviceId}`);
+    }
+    const record = unb64(json.record);
+    this.sessionCache.set(name, record);
+    return copy(record);
+  }
+
+  async storeSession(addr: DeviceAddress, record: Uint8Array): Promise<void> {
+    checkBytes(record, 'session record');
+    const { stem, name, file } = this.sessionFile(addr);
+    const snapshot = copy(record);
+    const json: SessionJson = { jid: addr.jid, deviceId: addr.deviceId, record: b64(snapshot) };
+    await atomicWriteFile(file, JSON.stringify(json));
+    this.sessionCache.set(name, snapshot);
+    this.indexAdd(stem, addr.deviceId);
+  }
+
+  async removeSession(addr: DeviceAddress): Promise<void> {
+    const { stem, name, file } = this.sessionFile(addr);
+    try {
+      await fsp.unlink(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await fsyncDir(this.sessionsDir);
+    this.sessionCache.delete(name);
+    this.sessionIndex.get(stem)?.delete(addr.deviceId);
+  }
+
+  async listSessionDevices(jid: string): Promise<number[]> {
+    return [...(this.sessionIndex.get(sessionFileStem(jid)) ?? [])].sort((a, b) => a - b);
+  }
+
+  // ---- trust -------------------------------------------------------------------------------
+
+  async getTrust(jid: string, fingerprint: string): Promise<TrustRecord | undefined> {
+    const r = this.trustDoc.data.trust[`${jid}\n${fingerprint}`];
+    return r ? { ...r } : undefined;
+  }
+
+  async listTrust(jid?: string): Promise<TrustRecord[]> {
+    return Object.values(this.trustDoc.data.trust)
+      .filter((r) => jid === undefined || r.jid === jid)
+      .map((r) => ({ ...r }));
+  }
+
+  async putTrust(record: TrustRecord): Promise<void> {
+    if (!TRUST_STATES.includes(record.state)) throw new Error(`invalid trust state ${String(record.state)}`);
+    if (typeof record.jid !== 'string' || typeof record.fingerprint !== 'string') throw new Error('invalid trust record');
+    checkDeviceId(record.deviceId);
+    const r: TrustRecord = {
+      jid: record.jid,
+      fingerprint: record.fingerprint,
+      deviceId: record.deviceId,
+      state: record.state,
+      firstSeen: record.firstSeen,
+    };
+    await this.trustDoc.update((d) => {
+      d.trust[`${r.jid}\n${r.fingerprint}`] = r;
+    });
+  }
+
+  // ---- device lists ------------------------------------------------------------------------
+
+  async getDevices(jid: string): Promise<DeviceInfo[]> {
+    const list = this.trustDoc.data.devices[jid];
+    if (!Object.prototype.hasOwnProperty.call(this.trustDoc.data.devices, jid) || !list) return [];
+    return list.map((d) => ({
+      deviceId: d.deviceId,
+      active: d.active,
+      lastSeen: d.lastSeen,
+      ...(d.identityKey !== undefined ? { identityKey: unb64(d.identityKey) } : {}),
+    }));
+  }
+
+  async putDevices(jid: string, devices: DeviceInfo[]): Promise<void> {
+    const json: DeviceJson[] = devices.map((d) => {
+      checkDeviceId(d.deviceId);
+      if (d.identityKey !== undefined) checkBytes(d.identityKey, 'device identity key');
+      return {
+        deviceId: d.deviceId,
+        active: !!d.active,
+        lastSeen: d.lastSeen,
+        ...(d.identityKey !== undefined ? { identityKey: b64(d.identityKey) } : {}),
+      };
+    });
+    await this.trustDoc.update((d) => {
+      // defineProperty: a JID such as "__proto__" must stay a plain key.
+      Object.defineProperty(d.devices, jid, { value: json, enumerable: true, writable: true, configurable: true });
+    });
+  }
+}
+
+/** Where an account's OMEMO store lives inside a profile (one identity per account). */
+export function omemoDirFor(profileDir: string, accountJid: string): string {
+  return path.join(profileDir, 'omemo', sessionFileStem(accountJid.toLowerCase()));
+}
