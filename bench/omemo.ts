@@ -1,21 +1,68 @@
-// OMEMO workloads from /work/shared/docs/performance.md, on the active primitives (node:crypto by
-// default; `--noble` for pure noble). Optionally runs bench/python_omemo.py in the same run so the
-// ratio to python-omemo is measured on the same machine state (`--python`).
-//   node --import tsx bench/omemo.ts [--noble] [--python] [--w1 N]
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
+// OMEMO workloads W1–W3 (docs/benchmarks.md, /work/shared/docs/performance.md) on the real
+// src/omemo code, measured on whatever primitives backend is active (bench/run.ts switches it).
+// Each function sets up its parties untimed and returns one measurement.
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { ownBundle, pickPreKeyBundle, type Bundle } from '../src/omemo/device.js';
-import { OmemoManager, type EncryptedElement } from '../src/omemo/manager.js';
+import { generateIdentity, ownBundle, pickPreKeyBundle, type Bundle } from '../src/omemo/device.js';
+import { OmemoManager } from '../src/omemo/manager.js';
 import { MemoryOmemoStore } from '../src/omemo/memory-store.js';
-import { currentPrimitives, noblePrimitives, usePrimitives } from '../src/omemo/primitives.js';
+import { noblePrimitives, nodePrimitives, usePrimitives, currentPrimitives } from '../src/omemo/primitives.js';
 import { decryptFromDevice, encryptForDevice, initSessionFromBundle } from '../src/omemo/session-cipher.js';
+import type { DeviceAddress } from '../src/omemo/store.js';
 
-const args = process.argv.slice(2);
-if (args.includes('--noble')) usePrimitives(noblePrimitives);
-const W1_MESSAGES = Number(args[args.indexOf('--w1') + 1]) > 0 && args.includes('--w1') ? Number(args[args.indexOf('--w1') + 1]) : 10_000;
 const MSG32 = 'x'.repeat(32);
+const KEY32 = new Uint8Array(32).fill(7); // what a session carries per message: key(16) ‖ tag(16)
+const EMPTY16 = new Uint8Array(16).fill(3); // key-transport reply
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+interface Device {
+  addr: DeviceAddress;
+  store: MemoryOmemoStore;
+}
+
+async function device(jid: string): Promise<Device> {
+  const store = new MemoryOmemoStore();
+  const id = await generateIdentity(store);
+  return { addr: { jid, deviceId: id.deviceId }, store };
+}
+
+/** Alice builds a session from Bob's bundle; Bob answers once, so both chains exist (untimed). */
+async function establish(alice: Device, bob: Device): Promise<void> {
+  await initSessionFromBundle(alice.store, bob.addr, pickPreKeyBundle(await ownBundle(bob.store)));
+  const first = await encryptForDevice(alice.store, bob.addr, KEY32);
+  await decryptFromDevice(bob.store, alice.addr, first.data, first.prekey);
+  const reply = await encryptForDevice(bob.store, alice.addr, EMPTY16);
+  await decryptFromDevice(alice.store, bob.addr, reply.data, reply.prekey);
+}
+
+/**
+ * W1 at the session-cipher level (the level python-oldmemo is driven at): Bob decrypts `messages`
+ * WhisperMessages from Alice; after every 3rd Bob replies (untimed), so Alice's next message
+ * carries a new ratchet key and costs Bob a DH ratchet step. Timed: decryptFromDevice only
+ * (wire parsing, ratchet, session record load/store). Returns msgs/s.
+ */
+export async function w1Session(messages: number): Promise<number> {
+  const alice = await device('alice@bench');
+  const bob = await device('bob@bench');
+  await establish(alice, bob);
+  let timed = 0;
+  for (let i = 0; i < messages; i++) {
+    const m = await encryptForDevice(alice.store, bob.addr, KEY32);
+    const t0 = performance.now();
+    const r = await decryptFromDevice(bob.store, alice.addr, m.data, m.prekey);
+    timed += performance.now() - t0;
+    if (r.plaintext.length !== 32) throw new Error('W1: wrong plaintext');
+    if (i % 3 === 2) {
+      const reply = await encryptForDevice(bob.store, alice.addr, EMPTY16);
+      await decryptFromDevice(alice.store, bob.addr, reply.data, reply.prekey);
+    }
+  }
+  return messages / (timed / 1000);
+}
 
 interface Party {
   jid: string;
@@ -31,117 +78,117 @@ async function party(jid: string): Promise<Party> {
   return { jid, id: deviceId, store, m };
 }
 
-async function introduce(a: Party, b: Party): Promise<void> {
-  await a.m.processDeviceList(b.jid, [b.id]);
-  await b.m.processDeviceList(a.jid, [a.id]);
-}
-
-const fetchFrom = (parties: Party[]) => async (jid: string, id: number): Promise<Bundle> => {
+const bundleOf = (parties: Party[]) => async (jid: string, id: number): Promise<Bundle> => {
   const p = parties.find((x) => x.jid === jid && x.id === id);
-  if (!p) throw new Error('no bundle');
+  if (!p) throw new Error(`bench: no bundle for ${jid}/${id}`);
   return ownBundle(p.store);
 };
 
-/** W1: Bob decrypts 10 000 messages from Alice; Bob replies after every 3, so every 3rd message ratchets. */
-async function w1(): Promise<{ sessionMsgsPerS: number; managerMsgsPerS: number }> {
-  const run = async (viaManager: boolean): Promise<number> => {
-    const alice = await party('alice@bench');
-    const bob = await party('bob@bench');
-    await introduce(alice, bob);
-    const fetch = fetchFrom([alice, bob]);
-    const toBob = { jid: alice.jid, deviceId: alice.id };
-    // establish and complete the session (untimed)
-    await bob.m.decrypt(alice.jid, (await alice.m.encrypt(MSG32, [bob.jid], fetch)).element);
-    await alice.m.decrypt(bob.jid, await bob.m.emptyMessage([toBob]));
-    let timed = 0;
-    for (let i = 0; i < W1_MESSAGES; i++) {
-      const el: EncryptedElement = (await alice.m.encrypt(MSG32, [bob.jid], fetch)).element;
-      const key = el.keys[0];
-      const t0 = performance.now();
-      if (viaManager) await bob.m.decrypt(alice.jid, el);
-      else await decryptFromDevice(bob.store, toBob, key.data, key.prekey);
-      timed += performance.now() - t0;
-      if (i % 3 === 2) await alice.m.decrypt(bob.jid, await bob.m.emptyMessage([toBob]));
-    }
-    return W1_MESSAGES / (timed / 1000);
-  };
-  return { sessionMsgsPerS: await run(false), managerMsgsPerS: await run(true) };
-}
-
-/** W2: one device builds 100 sessions from bundles and encrypts a first 32-byte message for each. */
-async function w2(): Promise<{ sessionMs: number; managerMs: number }> {
-  const bobs: Party[] = [];
-  for (let i = 0; i < 100; i++) bobs.push(await party(`bob${i}@bench`));
-  const bundles = await Promise.all(bobs.map((b) => ownBundle(b.store)));
-  const key = new Uint8Array(32).fill(1);
-
+/** W1 through OmemoManager.decrypt (adds AES-GCM payload, trust and device bookkeeping). msgs/s. */
+export async function w1Manager(messages: number): Promise<number> {
   const alice = await party('alice@bench');
-  let t0 = performance.now();
-  for (let i = 0; i < bobs.length; i++) {
-    const addr = { jid: bobs[i].jid, deviceId: bobs[i].id };
-    await initSessionFromBundle(alice.store, addr, pickPreKeyBundle(bundles[i]));
-    await encryptForDevice(alice.store, addr, key);
-  }
-  const sessionMs = performance.now() - t0;
-
-  // The same through the manager: one contact with 100 devices, one encrypt call.
-  const carol = await party('carol@bench');
-  const devices = bobs.map((b, i) => ({ jid: 'dave@bench', id: b.id, bundle: bundles[i] }));
-  await carol.m.processDeviceList('dave@bench', devices.map((d) => d.id));
-  const fetch = async (_jid: string, id: number) => devices.find((d) => d.id === id)!.bundle;
-  t0 = performance.now();
-  const res = await carol.m.encrypt(MSG32, ['dave@bench'], fetch);
-  const managerMs = performance.now() - t0;
-  if (res.element.keys.length !== 100) throw new Error('W2: not all sessions built');
-  return { sessionMs, managerMs };
-}
-
-/** W3: one 32-byte payload for 10 established sessions (median µs per encrypt call). */
-async function w3(): Promise<number> {
-  const alice = await party('alice@bench');
-  const bobs: Party[] = [];
-  for (let i = 0; i < 10; i++) bobs.push(await party('bob@bench'));
-  await alice.m.processDeviceList('bob@bench', bobs.map((b) => b.id));
-  const fetch = fetchFrom(bobs);
-  await alice.m.encrypt(MSG32, ['bob@bench'], fetch); // builds the sessions
-  const times: number[] = [];
-  for (let i = 0; i < 300; i++) {
+  const bob = await party('bob@bench');
+  await alice.m.processDeviceList(bob.jid, [bob.id]);
+  await bob.m.processDeviceList(alice.jid, [alice.id]);
+  const fetch = bundleOf([alice, bob]);
+  const toAlice = [{ jid: alice.jid, deviceId: alice.id }];
+  await bob.m.decrypt(alice.jid, (await alice.m.encrypt(MSG32, [bob.jid], fetch)).element);
+  await alice.m.decrypt(bob.jid, await bob.m.emptyMessage(toAlice));
+  let timed = 0;
+  for (let i = 0; i < messages; i++) {
+    const el = (await alice.m.encrypt(MSG32, [bob.jid], fetch)).element;
     const t0 = performance.now();
-    await alice.m.encrypt(MSG32, ['bob@bench'], fetch);
-    times.push(performance.now() - t0);
+    const r = await bob.m.decrypt(alice.jid, el);
+    timed += performance.now() - t0;
+    if (r.plaintext !== MSG32) throw new Error('W1: wrong plaintext');
+    if (i % 3 === 2) await alice.m.decrypt(bob.jid, await bob.m.emptyMessage(toAlice));
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] * 1000;
+  return messages / (timed / 1000);
 }
 
-function python(): { w1: number; w2: number } | undefined {
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'python_omemo.py');
-  const r = spawnSync('/usr/bin/python3', [script, String(W1_MESSAGES)], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) {
-    console.error(`python bench failed: ${r.stderr}`);
-    return undefined;
-  }
-  return JSON.parse(r.stdout);
-}
+let bundleCache: { jid: string; bundle: Bundle }[] | undefined;
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
-async function main(): Promise<void> {
-  const prim = currentPrimitives().name;
-  const r1 = await w1();
-  const r2 = await w2();
-  const r3 = await w3();
-  console.log(`| implementation | W1 msgs/s | W2 ms | W3 µs |`);
-  console.log(`|---|---|---|---|`);
-  console.log(`| xchat session-cipher (${prim}) | ${fmt(r1.sessionMsgsPerS)} | ${fmt(r2.sessionMs, 1)} | |`);
-  console.log(`| xchat OmemoManager (${prim}) | ${fmt(r1.managerMsgsPerS)} | ${fmt(r2.managerMs, 1)} | ${fmt(r3)} |`);
-  if (args.includes('--python')) {
-    const py = python();
-    if (py) {
-      console.log(`| python-omemo/oldmemo (same run) | ${fmt(py.w1)} | ${fmt(py.w2, 1)} | |`);
-      console.log(`\nratio W1 manager/python: ${fmt(r1.managerMsgsPerS / py.w1, 2)}x; W2 python/manager: ${fmt(py.w2 / r2.managerMs, 2)}x`);
+/**
+ * Published bundles of `n` peer devices (100 prekeys each, as clients publish). They are plain
+ * data, so they are generated once (on node:crypto, for speed) and reused by every run/backend.
+ */
+async function peerBundles(n: number): Promise<{ jid: string; bundle: Bundle }[]> {
+  if (!bundleCache || bundleCache.length < n) {
+    const prev = currentPrimitives();
+    usePrimitives(nodePrimitives);
+    try {
+      bundleCache = [];
+      for (let i = 0; i < n; i++) {
+        const d = await device(`peer${i}@bench`);
+        bundleCache.push({ jid: d.addr.jid, bundle: await ownBundle(d.store) });
+      }
+    } finally {
+      usePrimitives(prev);
     }
   }
+  return bundleCache.slice(0, n);
 }
 
-await main();
+/**
+ * W2 at the session-cipher level: a fresh device builds `n` sessions from published bundles
+ * (bundle validation incl. XEdDSA signature check, X3DH, ratchet init) and encrypts and
+ * serializes a first 32-byte key for each (a PreKeyWhisperMessage). Returns ms.
+ */
+export async function w2Session(n: number): Promise<number> {
+  const bundles = await peerBundles(n);
+  const alice = await device('alice@bench');
+  const t0 = performance.now();
+  for (const { jid, bundle } of bundles) {
+    const addr = { jid, deviceId: bundle.deviceId };
+    await initSessionFromBundle(alice.store, addr, pickPreKeyBundle(bundle));
+    const m = await encryptForDevice(alice.store, addr, KEY32);
+    if (!m.prekey) throw new Error('W2: expected a PreKeyWhisperMessage');
+  }
+  return performance.now() - t0;
+}
+
+/** W2 as the app does it: one OmemoManager.encrypt to a contact with `n` new devices. ms. */
+export async function w2Manager(n: number): Promise<number> {
+  const bundles = await peerBundles(n);
+  const carol = await party('carol@bench');
+  const byId = new Map(bundles.map((b) => [b.bundle.deviceId, b.bundle]));
+  await carol.m.processDeviceList('dave@bench', [...byId.keys()]);
+  const fetch = async (_jid: string, id: number): Promise<Bundle> => byId.get(id)!;
+  const t0 = performance.now();
+  const res = await carol.m.encrypt(MSG32, ['dave@bench'], fetch);
+  const ms = performance.now() - t0;
+  if (res.element.keys.length !== n) throw new Error(`W2: ${res.element.keys.length}/${n} sessions built`);
+  return ms;
+}
+
+/**
+ * W3: one 32-byte message encrypted with OmemoManager.encrypt for 10 established sessions (one
+ * contact with 10 devices that have all answered). Median µs per encrypt call over `iterations`.
+ */
+export async function w3Manager(devices: number, iterations: number): Promise<number> {
+  const alice = await party('alice@bench');
+  const bobs: Party[] = [];
+  for (let i = 0; i < devices; i++) bobs.push(await party('bob@bench'));
+  await alice.m.processDeviceList('bob@bench', bobs.map((b) => b.id));
+  const fetch = bundleOf(bobs);
+  const first = (await alice.m.encrypt(MSG32, ['bob@bench'], fetch)).element;
+  for (const b of bobs) {
+    await b.m.processDeviceList(alice.jid, [alice.id]);
+    await b.m.decrypt(alice.jid, first);
+    await alice.m.decrypt('bob@bench', await b.m.emptyMessage([{ jid: alice.jid, deviceId: alice.id }]));
+  }
+  const times: number[] = [];
+  for (let i = 0; i < iterations + 20; i++) {
+    const t0 = performance.now();
+    const res = await alice.m.encrypt(MSG32, ['bob@bench'], fetch);
+    const dt = performance.now() - t0;
+    if (i >= 20) times.push(dt); // the first calls warm up the JIT
+    if (res.element.keys.length !== devices || res.element.keys.some((k) => k.prekey)) {
+      throw new Error('W3: sessions not established');
+    }
+  }
+  return median(times) * 1000;
+}
+
+export const BACKENDS = { node: nodePrimitives, noble: noblePrimitives } as const;
+export type BackendName = keyof typeof BACKENDS;

@@ -55,9 +55,20 @@ function passwordSource(opts: CommonOpts, env: NodeJS.ProcessEnv): (jid: string)
   };
 }
 
+export interface CliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** The core factory; tests pass a fake. */
+  createSession?: typeof createAccountSession;
+}
+
+let sessionFactory: typeof createAccountSession = createAccountSession;
+
 async function openSession(opts: CommonOpts): Promise<Session> {
   const profileDir = resolveProfileDir(opts.profile);
-  return createAccountSession({ profileDir, json: !!opts.json, ...(opts.account ? { account: opts.account } : {}) });
+  return sessionFactory({ profileDir, json: !!opts.json, ...(opts.account ? { account: opts.account } : {}) });
 }
 
 /** --account, else the only/first configured account. */
@@ -83,17 +94,10 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function readAllStdin(stdin: NodeJS.ReadStream): Promise<string> {
+async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-export interface CliIo {
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
 }
 
 // ---- xchat run --------------------------------------------------------------------------------
@@ -114,6 +118,9 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
     password,
   });
   const rl = readline.createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
+  // Take the iterator now: it buffers lines (and EOF) that arrive while we connect; one created
+  // after the interface closed would wait forever.
+  const lines = rl[Symbol.asyncIterator]();
   const stop = () => rl.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -123,8 +130,8 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
       const pw = await password(opts.account);
       await core.connect({ jid: opts.account, ...(pw !== undefined ? { password: pw } : {}) });
     }
-    for await (const line of rl) {
-      const r = await engine.execute(line);
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const r = await engine.execute(next.value);
       if (r.quit) break;
     }
     await core.drain();
@@ -269,6 +276,7 @@ async function cmdOmemoFingerprint(opts: CommonOpts, io: CliIo): Promise<number>
 const NO_TUI = 'xchat: the TUI is not built yet; use `xchat run` (commands on stdin), `xchat send` or `xchat listen` (see xchat --help)\n';
 
 export async function runCli(argv: string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  sessionFactory = io.createSession ?? createAccountSession;
   if (argv.length === 0) {
     io.stderr.write(NO_TUI);
     return EXIT_USAGE;
@@ -328,8 +336,7 @@ export async function runCli(argv: string[], io: CliIo = { stdin: process.stdin,
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version are not errors; every other commander error is a usage error.
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
-      return EXIT_USAGE;
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (e instanceof CliUsageError) {
       io.stderr.write(`error: ${e.message}\n`);

@@ -1,6 +1,13 @@
-// PLACEHOLDER written by the CLI engineer so src/cli.ts compiles; the lead replaces this file with
-// the real factory (AccountSession wired to src/xmpp and src/store).
+// Builds an account session on a profile directory: stores, lock, and the XMPP floor.
 import type { CoreApi } from './api.js';
+import { AccountSession } from './account-session.js';
+import { createXmppPort } from './xmpp-port.js';
+import { acquireLock, ensureDir } from '../store/profile.js';
+import { AccountStore } from '../store/account-store.js';
+import { FileOmemoStore, omemoDirFor } from '../store/omemo-file-store.js';
+
+export { AccountSession } from './account-session.js';
+export type * from './api.js';
 
 export interface CreateAccountSessionOptions {
   profileDir: string;
@@ -9,6 +16,34 @@ export interface CreateAccountSessionOptions {
   account?: string;
 }
 
-export async function createAccountSession(_opts: CreateAccountSessionOptions): Promise<CoreApi & { close(): Promise<void> }> {
-  throw new Error('core not built yet');
+export async function createAccountSession(
+  opts: CreateAccountSessionOptions,
+): Promise<CoreApi & { close(): Promise<void> }> {
+  await ensureDir(opts.profileDir);
+  // Two writers on one profile would corrupt ratchet state: one running instance per profile.
+  const lock = await acquireLock(opts.profileDir);
+  try {
+    const accounts = await AccountStore.open(opts.profileDir);
+    const configured = await accounts.list();
+    const defaultJid = opts.account ?? (configured.length > 0 ? configured[0].jid : undefined);
+    const session = new AccountSession({
+      accounts,
+      openOmemoStore: (jid) => FileOmemoStore.open(omemoDirFor(opts.profileDir, jid)),
+      createXmpp: createXmppPort,
+      defaultJid,
+    });
+    return Object.assign(session, {
+      async close() {
+        try {
+          if (session.isConnected()) await session.disconnect();
+          else await session.drain();
+        } finally {
+          await lock.release();
+        }
+      },
+    });
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
 }

@@ -319,6 +319,8 @@ export const aesGcmEncrypt = (k: Uint8Array, iv: Uint8Array, pt: Uint8Array, aad
 export const aesGcmDecrypt = (k: Uint8Array, iv: Uint8Array, ct: Uint8Array, aad?: Uint8Array) =>
   active.aesGcmDecrypt(k, iv, ct, aad);
 export const ed25519Verify = (sig: Uint8Array, msg: Uint8Array, pub: Uint8Array) => active.ed25519Verify(sig, msg, pub);
+/** SHA-1 for XEP-0115 entity-capabilities hashes only (an identifier, never a security use). */
+export const sha1 = (d: Uint8Array): Uint8Array => new Uint8Array(nodeCrypto.createHash('sha1').update(d).digest());
 
 // XEdDSA needs Edwards point arithmetic and a custom nonce that no fast library offers; noble's
 // curve code is exported here so xeddsa.ts still imports nothing but this module.

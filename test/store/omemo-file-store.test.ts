@@ -167,16 +167,17 @@ describe('FileOmemoStore', () => {
     await s.putTrust({ jid: 'x@y', fingerprint: 'f', deviceId: 1, state: 'trusted', firstSeen: 0 });
     await expect(s.putTrust({ jid: 'x@y', fingerprint: 'f', deviceId: 1, state: 'bogus' as never, firstSeen: 0 })).rejects.toThrow(/trust state/);
     await expect(s.storeSession({ jid: 'x@y', deviceId: -1 }, bytes(1, 1))).rejects.toThrow(/device id/);
-    // Make the directory read-only so the atomic write fails at creating its temp file.
-    const { chmodSync } = await import('node:fs');
-    chmodSync(dir, 0o500);
-    try {
-      if (process.getuid?.() === 0) return; // root ignores permissions
-      await expect(s.putTrust({ jid: 'x@y', fingerprint: 'f', deviceId: 1, state: 'untrusted', firstSeen: 0 })).rejects.toThrow();
-      expect((await s.getTrust('x@y', 'f'))?.state).toBe('trusted');
-    } finally {
-      chmodSync(dir, 0o700);
-    }
+    // Make the rename fail (works as root too): the target path becomes a non-empty directory.
+    const { renameSync, mkdirSync, writeFileSync: wf, rmSync: rm, readdirSync: ls } = await import('node:fs');
+    const trustFile = path.join(dir, 'trust.json');
+    renameSync(trustFile, `${trustFile}.saved`);
+    mkdirSync(trustFile);
+    wf(path.join(trustFile, 'x'), 'x');
+    await expect(s.putTrust({ jid: 'x@y', fingerprint: 'f', deviceId: 1, state: 'untrusted', firstSeen: 0 })).rejects.toThrow();
+    expect((await s.getTrust('x@y', 'f'))?.state).toBe('trusted');
+    expect(ls(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    rm(trustFile, { recursive: true });
+    renameSync(`${trustFile}.saved`, trustFile);
     expect((await (await FileOmemoStore.open(dir)).getTrust('x@y', 'f'))?.state).toBe('trusted');
   });
 

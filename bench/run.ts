@@ -1,0 +1,268 @@
+// `npm run bench`: every benchmark in one process run, interleaved by round so xchat and
+// python-omemo see the same machine state, medians of N runs, one markdown table (or --json).
+// Reports; never asserts: the exit code is 0 whatever the goals say (non-zero only if a
+// benchmark itself crashes).
+//   npm run bench -- [--json] [--runs N] [--quick] [--no-python]
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { usePrimitives, nodePrimitives } from '../src/omemo/primitives.js';
+import { BACKENDS, median, w1Manager, w1Session, w2Manager, w2Session, w3Manager, type BackendName } from './omemo.js';
+import { persistence } from './persistence.js';
+
+const argv = process.argv.slice(2);
+const flag = (f: string) => argv.includes(f);
+const opt = (f: string): string | undefined => {
+  const i = argv.indexOf(f);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+if (flag('--help') || flag('-h')) {
+  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python]');
+  process.exit(0);
+}
+const JSON_OUT = flag('--json');
+const QUICK = flag('--quick');
+const RUNS = Math.max(1, Number(opt('--runs') ?? (QUICK ? 1 : 3)) || 3);
+const PYTHON = flag('--no-python') ? undefined : '/usr/bin/python3';
+
+/** Workload sizes. W1 on noble is cut (rate is per message; 10 000 would take ~minutes). */
+const SIZE = {
+  w1: QUICK ? 1000 : 10_000,
+  w1Noble: QUICK ? 300 : 2000,
+  w2: 100,
+  w3Devices: 10,
+  w3Iterations: QUICK ? 50 : 200,
+  persistSizes: [5, 500],
+  persistMessages: QUICK ? 30 : 100,
+};
+const BACKEND_NAMES: BackendName[] = ['node', 'noble'];
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const raw: Record<string, number[]> = {};
+const put = (key: string, v: number) => (raw[key] ??= []).push(v);
+
+interface PyResult {
+  w1_msgs_per_s: number;
+  w1_messages: number;
+  w2_ms: number;
+  w2_sessions: number;
+  w3_us?: number;
+  versions: Record<string, string>;
+}
+let pyVersions: Record<string, string> | undefined;
+let pyError: string | undefined;
+
+async function runPython(): Promise<void> {
+  if (!PYTHON || pyError) return;
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python_omemo.py');
+  try {
+    const { stdout } = await promisify(execFile)(PYTHON, [script, '--w1', String(SIZE.w1), '--w2', String(SIZE.w2)], {
+      timeout: 300_000,
+      maxBuffer: 1 << 20,
+    });
+    const r = JSON.parse(stdout) as PyResult;
+    pyVersions = r.versions;
+    put('py.w1', r.w1_msgs_per_s);
+    put('py.w2', r.w2_ms);
+  } catch (e) {
+    pyError = (e as Error).message.split('\n').slice(0, 3).join(' ');
+    log(`python-omemo benchmark unavailable: ${pyError}`);
+  }
+}
+
+async function runXchat(backend: BackendName, w1n: number, warm = false): Promise<void> {
+  usePrimitives(BACKENDS[backend]);
+  try {
+    const k = (s: string) => (warm ? `warm.${s}` : s);
+    put(k(`w1.session.${backend}`), await w1Session(w1n));
+    put(k(`w1.manager.${backend}`), await w1Manager(w1n));
+    put(k(`w2.session.${backend}`), await w2Session(SIZE.w2));
+    put(k(`w2.manager.${backend}`), await w2Manager(SIZE.w2));
+    put(k(`w3.manager.${backend}`), await w3Manager(SIZE.w3Devices, warm ? 20 : SIZE.w3Iterations));
+  } finally {
+    usePrimitives(nodePrimitives);
+  }
+}
+
+async function runPersistence(): Promise<void> {
+  usePrimitives(nodePrimitives);
+  const r = await persistence(SIZE.persistSizes, SIZE.persistMessages);
+  for (const n of SIZE.persistSizes) {
+    put(`p.encstore.${n}`, r.encryptStoreMs[n]);
+    put(`p.store.${n}`, r.storeMs[n]);
+  }
+}
+
+// ---- the table ---------------------------------------------------------------------------------
+
+interface Row {
+  id: string;
+  scenario: string;
+  unit: string;
+  xchat: number | null;
+  python: number | null;
+  /** > 1: xchat is that many times faster than python-omemo. */
+  ratio: number | null;
+  goal: string;
+  /** null: no goal. informational: goal shown for comparison only (non-default backend). */
+  pass: boolean | null;
+  informational?: boolean;
+}
+
+const med = (key: string): number | null => (raw[key]?.length ? median(raw[key]) : null);
+
+function buildRows(): Row[] {
+  const rows: Row[] = [];
+  const pyW1 = med('py.w1');
+  const pyW2 = med('py.w2');
+  for (const b of BACKEND_NAMES) {
+    const info = b !== 'node';
+    const lib = b === 'node' ? 'node:crypto' : 'noble';
+    const n = b === 'node' ? SIZE.w1 : SIZE.w1Noble;
+    for (const level of ['session', 'manager'] as const) {
+      const x = med(`w1.${level}.${b}`);
+      const ratio = x !== null && pyW1 !== null ? x / pyW1 : null;
+      rows.push({
+        id: `W1.${level}.${b}`,
+        scenario: `W1 catch-up, ${level === 'session' ? 'decryptFromDevice' : 'OmemoManager.decrypt'} (${lib}${n !== SIZE.w1 ? `, ${n} msgs` : ''})`,
+        unit: 'msgs/s',
+        xchat: x,
+        python: pyW1,
+        ratio,
+        goal: '≥ 5× python',
+        pass: ratio === null ? null : ratio >= 5,
+        informational: info,
+      });
+    }
+    for (const level of ['session', 'manager'] as const) {
+      const x = med(`w2.${level}.${b}`);
+      rows.push({
+        id: `W2.${level}.${b}`,
+        scenario: `W2 fan-out ×${SIZE.w2}, ${level === 'session' ? 'initSessionFromBundle+encryptForDevice' : 'OmemoManager.encrypt'} (${lib})`,
+        unit: 'ms',
+        xchat: x,
+        python: pyW2,
+        ratio: x !== null && pyW2 !== null ? pyW2 / x : null,
+        goal: '≤ 100 ms',
+        pass: x === null ? null : x <= 100,
+        informational: info,
+      });
+    }
+    rows.push({
+      id: `W3.manager.${b}`,
+      scenario: `W3 steady encrypt ×${SIZE.w3Devices} sessions, OmemoManager.encrypt (${lib})`,
+      unit: 'µs',
+      xchat: med(`w3.manager.${b}`),
+      python: null,
+      ratio: null,
+      goal: '—',
+      pass: null,
+      informational: info,
+    });
+  }
+  const [small, big] = SIZE.persistSizes;
+  for (const n of [big, small]) {
+    for (const kind of ['encstore', 'store'] as const) {
+      const x = med(`p.${kind}.${n}`);
+      rows.push({
+        id: `P.${kind}.${n}`,
+        scenario: `persist per message, ${kind === 'encstore' ? 'encryptForDevice + durable store' : 'bare storeSession'}, ${n} sessions on disk`,
+        unit: 'ms',
+        xchat: x,
+        python: null,
+        ratio: null,
+        goal: '≤ 1 ms',
+        pass: x === null ? null : x <= 1,
+      });
+    }
+  }
+  const a = med(`p.encstore.${big}`);
+  const b = med(`p.encstore.${small}`);
+  const growth = a !== null && b !== null ? a / b : null;
+  rows.push({
+    id: 'P.growth',
+    scenario: `persist cost at ${big} ÷ at ${small} sessions (encrypt+store)`,
+    unit: '×',
+    xchat: growth,
+    python: null,
+    ratio: null,
+    goal: '≈ 1× (≤ 1.5×)',
+    pass: growth === null ? null : growth <= 1.5,
+  });
+  return rows;
+}
+
+function fmt(v: number | null, unit: string): string {
+  if (v === null) return 'n/a';
+  const digits = unit === 'ms' || unit === '×' ? (v < 10 ? 2 : 1) : 0;
+  const s = v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return unit === '×' ? `${s}×` : `${s} ${unit}`;
+}
+
+function verdict(r: Row): string {
+  if (r.pass === null) return '—';
+  const v = r.pass ? 'PASS' : 'FAIL';
+  return r.informational ? `(${v.toLowerCase()}, info)` : v;
+}
+
+function table(rows: Row[]): string {
+  const lines = ['| scenario | xchat | python-omemo | ratio | goal | pass/fail |', '|---|---:|---:|---:|---|---|'];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.scenario} | ${fmt(r.xchat, r.unit)} | ${r.python === null ? '—' : fmt(r.python, r.unit)} | ${
+        r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`
+      } | ${r.goal} | ${verdict(r)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const load0 = os.loadavg()[0];
+  log(`${RUNS} run(s); W1 ${SIZE.w1} msgs (noble ${SIZE.w1Noble}); python: ${PYTHON ?? 'off'}`);
+  // Warm the JIT on small workloads so run 1 is not a compile benchmark (results discarded).
+  for (const b of BACKEND_NAMES) await runXchat(b, 200, true);
+  for (let run = 1; run <= RUNS; run++) {
+    log(`run ${run}/${RUNS}: python-omemo`);
+    await runPython();
+    for (const b of BACKEND_NAMES) {
+      log(`run ${run}/${RUNS}: xchat ${b}`);
+      await runXchat(b, b === 'node' ? SIZE.w1 : SIZE.w1Noble);
+    }
+    log(`run ${run}/${RUNS}: persistence`);
+    await runPersistence();
+  }
+  const rows = buildRows();
+  const cpus = os.cpus();
+  const env = {
+    node: process.version,
+    cpu: `${cpus.length}× ${cpus[0]?.model.trim() ?? '?'}`,
+    loadavg: [load0, os.loadavg()[0]].map((x) => Number(x.toFixed(2))),
+    runs: RUNS,
+    seconds: Math.round((Date.now() - started) / 1000),
+    python: pyVersions ? Object.entries(pyVersions).map(([k, v]) => `${k} ${v}`).join(', ') : pyError ? `unavailable: ${pyError}` : 'off',
+    sizes: SIZE,
+    date: new Date().toISOString(),
+  };
+  if (JSON_OUT) {
+    const samples = Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith('warm.')));
+    console.log(JSON.stringify({ env, rows, samples }, null, 2));
+    return;
+  }
+  console.log(
+    `xchat benchmarks — ${env.date.slice(0, 16).replace('T', ' ')}Z, node ${env.node}, ${env.cpu}, load ${env.loadavg.join(' → ')}, ` +
+      `median of ${RUNS} run(s), ${env.seconds} s total\npython-omemo: ${env.python}\n`,
+  );
+  console.log(table(rows));
+  console.log('\nratio > 1: xchat faster than python-omemo (same machine, same run). "info": goal shown for the non-default backend only.');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,428 @@
+// XmppSession: one @xmpp/client connection with our own STARTTLS step (tls modes as in Profanity,
+// an optional extra CA, certificate errors naming the SHA-256 fingerprint), SCRAM-only SASL,
+// from-checked IQ requests, and typed events. Features live in their own files and hang off it.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { client as xmppClient, jid as parseJid, xml, type Client, type Element } from '@xmpp/client';
+import { XmppError, CertificateError } from './errors.js';
+import { Roster, type RosterItem } from './roster.js';
+import { Presence, type PresenceUpdate, type SubscriptionUpdate } from './presence.js';
+import { Carbons } from './carbons.js';
+import { Disco } from './disco.js';
+import { Pep, type DeviceListEvent } from './pep.js';
+import { Messages, type IncomingMessage } from './message.js';
+
+export type TlsMode = 'force' | 'allow' | 'disable';
+
+export interface ConnectOptions {
+  /** Bare or full JID; a resource here is used unless `resource` is given. */
+  jid: string;
+  password: string;
+  /** Host to connect to (default: the JID's domain; no SRV lookup). */
+  server?: string;
+  port?: number;
+  /** force (default): fail without STARTTLS; allow: STARTTLS when offered; disable: never. */
+  tls?: TlsMode;
+  resource?: string;
+  /** Extra trusted CA certificate(s), PEM; added to Node's default roots (which include NODE_EXTRA_CA_CERTS). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Per-step timeout in ms (default 10000). */
+  timeoutMs?: number;
+}
+
+export interface XmppErrorEvent {
+  message: string;
+  /** The sender of the offending stanza, when an error is about one. */
+  from?: string;
+  condition?: string;
+  error?: Error;
+}
+
+export interface XmppEvents {
+  online: [{ jid: string }];
+  offline: [{ reason?: string }];
+  error: [XmppErrorEvent];
+  message: [IncomingMessage];
+  'subscription-request': [{ from: string; nick?: string }];
+  subscription: [SubscriptionUpdate];
+  presence: [PresenceUpdate];
+  roster: [RosterItem[]];
+  devicelist: [DeviceListEvent];
+}
+
+const NS_STREAM = 'http://etherx.jabber.org/streams';
+const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+
+/** Return an Element (the result's child), true (an empty result), or an <error/> element. */
+export type IqHandler = (ctx: { stanza: Element; element: Element }) => Element | true | Promise<Element | true>;
+
+interface PendingIq {
+  to?: string;
+  resolve: (el: Element) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class XmppSession extends EventEmitter<XmppEvents> {
+  client: Client | null = null;
+  /** Our full JID once online. */
+  jid = '';
+  bareJid = '';
+  domain = '';
+  readonly roster: Roster;
+  readonly presence: Presence;
+  readonly carbons: Carbons;
+  readonly disco: Disco;
+  readonly pep: Pep;
+  readonly messages: Messages;
+
+  private iqGet: [string, string, IqHandler][] = [];
+  private iqSet: [string, string, IqHandler][] = [];
+  private pending = new Map<string, PendingIq>();
+  private iqCounter = 0;
+  private online = false;
+  private timeoutMs = 10_000;
+
+  constructor() {
+    super();
+    this.disco = new Disco(this);
+    this.roster = new Roster(this);
+    this.presence = new Presence(this);
+    this.carbons = new Carbons(this);
+    this.pep = new Pep(this);
+    this.messages = new Messages(this);
+  }
+
+  get isOnline(): boolean {
+    return this.online;
+  }
+
+  /** Registers an IQ get/set responder (applied to every connection). */
+  handleIqGet(ns: string, name: string, h: IqHandler): void {
+    this.iqGet.push([ns, name, h]);
+  }
+  handleIqSet(ns: string, name: string, h: IqHandler): void {
+    this.iqSet.push([ns, name, h]);
+  }
+
+  emitError(message: string, extra: Omit<XmppErrorEvent, 'message'> = {}): void {
+    this.emit('error', { message, ...extra });
+  }
+
+  async connect(opts: ConnectOptions): Promise<void> {
+    if (this.client) throw new XmppError('busy', 'already connected or connecting');
+    const mode: TlsMode = opts.tls ?? 'force';
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    const addr = parseJid(opts.jid);
+    if (!addr.local || !addr.domain) throw new XmppError('bad-jid', `not a user JID: ${opts.jid}`);
+    const domain = addr.domain;
+    const host = opts.server ?? domain;
+    const port = opts.port ?? 5222;
+    const resource = opts.resource ?? (addr.resource || undefined);
+    const extraCa = opts.ca === undefined ? undefined : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
+
+    const c = xmppClient({
+      service: `xmpp://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      domain,
+      resource,
+      timeout: this.timeoutMs,
+      // SCRAM only: a plain password never goes over the wire, not even inside TLS.
+      credentials: async (authenticate, mechanisms) => {
+        if (!mechanisms.includes('SCRAM-SHA-1')) {
+          throw new XmppError('auth', `server offers no SCRAM mechanism (offered: ${mechanisms.join(', ') || 'none'})`);
+        }
+        await authenticate({ username: addr.local, password: opts.password }, 'SCRAM-SHA-1');
+      },
+    });
+    this.client = c;
+    c.reconnect.stop(); // a failed connect must fail, not loop; the caller decides on retries
+
+    let connectError: Error | undefined;
+    const fail = (e: Error) => {
+      connectError ??= e;
+      c.emit('error', e);
+    };
+
+    // Runs before @xmpp/client's own feature handlers: TLS policy is decided here, and when we
+    // upgrade ourselves the features element is emptied so the built-in STARTTLS never runs.
+    c.prependListener('element', (el: Element) => {
+      if (!el.is('features', NS_STREAM) || c.isSecure()) return;
+      const st = el.getChild('starttls', NS_TLS);
+      if (mode === 'disable') {
+        if (st) el.children = el.children.filter((ch) => ch !== st);
+        return;
+      }
+      if (!st) {
+        if (mode === 'force') {
+          el.children = [];
+          fail(new XmppError('tls-unavailable', `${host} does not offer STARTTLS (tls mode 'force')`));
+        }
+        return;
+      }
+      el.children = [];
+      this.startTls(c, host, port, domain, extraCa).catch((e: Error) => fail(e));
+    });
+
+    for (const [ns, name, h] of this.iqGet) c.iqCallee.get(ns, name, h);
+    for (const [ns, name, h] of this.iqSet) c.iqCallee.set(ns, name, h);
+
+    c.on('error', (e: Error) => {
+      if (this.online) this.emitError(describe(e), { error: e, condition: (e as { condition?: string }).condition });
+    });
+    c.on('stanza', (el: Element) => this.onStanza(el));
+    c.on('offline', () => this.wentOffline('offline'));
+    c.on('disconnect', (info?: { reason?: unknown }) => this.wentOffline(info?.reason ? String(info.reason) : 'disconnected'));
+
+    try {
+      const full = await c.start();
+      this.jid = full.toString();
+      this.bareJid = full.bare().toString();
+      this.domain = domain;
+    } catch (e) {
+      const err = connectError ?? e;
+      await this.teardown(c);
+      throw toXmppError(err as Error);
+    }
+    this.online = true;
+    try {
+      await this.roster.fetch();
+      await this.carbons.enable();
+      await this.presence.sendInitial();
+    } catch (e) {
+      this.emitError(`post-login setup failed: ${describe(e as Error)}`, { error: e as Error });
+    }
+    this.emit('online', { jid: this.jid });
+  }
+
+  private async startTls(c: Client, host: string, port: number, domain: string, ca?: (string | Buffer)[]): Promise<void> {
+    const reply = await c.sendReceive(xml('starttls', { xmlns: NS_TLS }), this.timeoutMs);
+    if (!reply.is('proceed', NS_TLS)) throw new XmppError('tls-failed', `STARTTLS refused by ${host}`);
+    const raw = c.socket as unknown as net.Socket;
+    const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const t = tls.connect({
+        socket: raw,
+        servername: domain,
+        host: domain,
+        ...(ca ? { ca: [...tls.rootCertificates, ...ca] } : {}),
+      });
+      t.once('secureConnect', () => resolve(t));
+      t.once('error', reject);
+    }).catch(async (e: NodeJS.ErrnoException) => {
+      if (!isCertError(e)) throw new XmppError('tls-failed', `TLS handshake with ${host} failed: ${e.message}`);
+      // Only to READ the fingerprint for the message: a separate probe connection that is closed
+      // right after the handshake; nothing is ever sent over an unverified channel.
+      const fp = await probeFingerprint(host, port, domain).catch(() => undefined);
+      throw new CertificateError(e.code ?? e.message, fp, domain);
+    });
+    c._attachSocket(new SecureSocket(secure));
+    await c.restart();
+  }
+
+  private wentOffline(reason: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new XmppError('offline', 'connection closed'));
+      this.pending.delete(id);
+    }
+    if (!this.online) return;
+    this.online = false;
+    this.emit('offline', { reason });
+  }
+
+  private async teardown(c: Client): Promise<void> {
+    const sock = c.socket as unknown as { destroy?: () => void } | null;
+    await Promise.race([c.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    sock?.destroy?.();
+    (c.socket as unknown as { destroy?: () => void } | null)?.destroy?.();
+    c.removeAllListeners();
+    c.on('error', () => undefined);
+    if (this.client === c) this.client = null;
+  }
+
+  async disconnect(): Promise<void> {
+    const c = this.client;
+    if (!c) return;
+    if (this.online) {
+      try {
+        await this.send(xml('presence', { type: 'unavailable' }));
+      } catch {
+        /* going away anyway */
+      }
+    }
+    this.wentOffline('disconnect');
+    await this.teardown(c);
+  }
+
+  async send(el: Element): Promise<void> {
+    if (!this.client) throw new XmppError('offline', 'not connected');
+    await this.client.send(el);
+  }
+
+  /**
+   * Sends an IQ and resolves with the result stanza. The reply must come from whom we asked
+   * (our own account when `to` is absent or our bare JID); a type='error' reply rejects with
+   * an XmppError carrying the condition.
+   */
+  async iq(type: 'get' | 'set', child: Element, to?: string, timeoutMs = this.timeoutMs): Promise<Element> {
+    const id = `x${Date.now().toString(36)}${(++this.iqCounter).toString(36)}`;
+    const stanza = xml('iq', to ? { type, to, id } : { type, id }, child);
+    return new Promise<Element>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new XmppError('timeout', `no answer to IQ ${child.name} ${child.attrs.xmlns ?? ''}${to ? ` from ${to}` : ''}`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(id, { to, resolve, reject, timer });
+      this.send(stanza).catch((e: Error) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(e);
+      });
+    });
+  }
+
+  /** True when `from` is our own account as a stanza source (absent, our bare JID, or our full JID). */
+  isOwnAccount(from: string | undefined): boolean {
+    if (!from) return true;
+    return bareOf(from) === this.bareJid;
+  }
+
+  private replyFromOk(p: PendingIq, from: string | undefined): boolean {
+    if (!p.to || p.to === this.bareJid) {
+      return !from || from === this.bareJid || from === this.jid || from === this.domain;
+    }
+    return !!from && from.toLowerCase() === p.to.toLowerCase();
+  }
+
+  private onStanza(el: Element): void {
+    try {
+      if (el.name === 'iq') {
+        const { type, id, from } = el.attrs;
+        if ((type === 'result' || type === 'error') && id && this.pending.has(id)) {
+          const p = this.pending.get(id)!;
+          if (!this.replyFromOk(p, from)) {
+            this.emitError(`ignored an IQ reply from ${from ?? 'our server'} to a request sent to ${p.to ?? 'our account'}`, { from });
+            return;
+          }
+          this.pending.delete(id);
+          clearTimeout(p.timer);
+          if (type === 'result') p.resolve(el);
+          else p.reject(stanzaError(el));
+        }
+      } else if (el.name === 'message') {
+        if (this.pep.handleMessage(el)) return;
+        this.messages.handle(el);
+      } else if (el.name === 'presence') {
+        this.presence.handle(el);
+      }
+    } catch (e) {
+      this.emitError(`failed to handle a ${el.name} from ${el.attrs.from ?? 'server'}: ${describe(e as Error)}`, {
+        from: el.attrs.from,
+        error: e as Error,
+      });
+    }
+  }
+}
+
+export function bareOf(j: string): string {
+  const slash = j.indexOf('/');
+  return (slash === -1 ? j : j.slice(0, slash)).toLowerCase();
+}
+
+export function stanzaError(el: Element): XmppError {
+  const err = el.getChild('error');
+  const cond = err?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text');
+  const text = err?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined;
+  const app = err?.getChildElements().find((c) => c.attrs.xmlns !== 'urn:ietf:params:xml:ns:xmpp-stanzas');
+  const condition = cond?.name ?? 'undefined-condition';
+  return new XmppError(
+    condition,
+    `${el.attrs.from ?? 'server'} answered with error ${condition}${app ? ` (${app.name})` : ''}${text ? `: ${text}` : ''}`,
+    { from: el.attrs.from, text, application: app?.name },
+  );
+}
+
+function describe(e: Error): string {
+  return e?.message ?? String(e);
+}
+
+function toXmppError(e: Error): XmppError {
+  if (e instanceof XmppError) return e;
+  const cond = (e as { condition?: string }).condition;
+  if (e?.name === 'SASLError') return new XmppError('auth', `authentication failed: ${cond ?? e.message}`);
+  if (e?.name === 'StreamError') return new XmppError(cond ?? 'stream-error', `stream error: ${e.message}`);
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code) return new XmppError('network', `connection failed: ${e.message}`);
+  return new XmppError(cond ?? 'connect-failed', `connection failed: ${describe(e)}`);
+}
+
+function isCertError(e: NodeJS.ErrnoException): boolean {
+  const code = e.code ?? '';
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME/.test(code);
+}
+
+/** What @xmpp/connection expects from a socket, over an already verified TLS socket. */
+class SecureSocket extends EventEmitter {
+  readonly secure = true;
+  constructor(private readonly socket: tls.TLSSocket) {
+    super();
+    socket.on('data', (d: Buffer) => this.emit('data', d));
+    socket.on('close', () => this.emit('close'));
+    socket.on('error', (e: Error) => this.emit('error', e));
+  }
+  write(data: string, fn?: (err?: Error | null) => void): void {
+    this.socket.write(data, fn);
+  }
+  end(): void {
+    this.socket.end();
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Opens a second connection, negotiates STARTTLS without verification, reads the server
+ * certificate's SHA-256 fingerprint and closes. Used only to word the certificate error.
+ */
+export function probeFingerprint(host: string, port: number, domain: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect({ host, port });
+    let buf = '';
+    let upgraded = false;
+    const timer = setTimeout(() => done(new Error('probe timed out')), timeoutMs);
+    const done = (err?: Error, fp?: string) => {
+      clearTimeout(timer);
+      raw.destroy();
+      if (err || !fp) reject(err ?? new Error('no fingerprint'));
+      else resolve(fp);
+    };
+    raw.on('error', (e) => done(e));
+    raw.on('connect', () => {
+      raw.write(`<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`);
+    });
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      if (!upgraded && buf.includes('</stream:features>')) {
+        buf = buf.slice(buf.indexOf('</stream:features>') + 18);
+        raw.write(`<starttls xmlns='${NS_TLS}'/>`);
+        upgraded = true;
+      } else if (upgraded && /<proceed\b/.test(buf)) {
+        raw.removeListener('data', onData);
+        const t = tls.connect({ socket: raw, servername: domain, rejectUnauthorized: false });
+        t.once('secureConnect', () => {
+          const fp = t.getPeerCertificate()?.fingerprint256;
+          t.destroy();
+          done(undefined, fp);
+        });
+        t.once('error', (e) => done(e));
+      }
+    };
+    raw.on('data', onData);
+  });
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/[&<>'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

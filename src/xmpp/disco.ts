@@ -1,0 +1,65 @@
+// disco#info responder and XEP-0115 entity capabilities. @xmpp/client answers no disco#info by
+// itself, and Prosody's PEP only sends +notify events to clients whose caps it has resolved.
+import { xml, type Element } from '@xmpp/client';
+import { sha1 } from '../omemo/primitives.js';
+import type { XmppSession } from './connection.js';
+
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+export const NS_CAPS = 'http://jabber.org/protocol/caps';
+export const CAPS_NODE = 'https://xchat.invalid/caps';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+export interface Identity {
+  category: string;
+  type: string;
+  name: string;
+}
+
+export class Disco {
+  identity: Identity = { category: 'client', type: 'console', name: 'xchat' };
+  private readonly features = new Set<string>([
+    NS_DISCO_INFO,
+    NS_CAPS,
+    'urn:xmpp:ping',
+    'urn:xmpp:carbons:2',
+    'urn:xmpp:eme:0',
+    'eu.siacs.conversations.axolotl',
+  ]);
+
+  constructor(session: XmppSession) {
+    session.handleIqGet(NS_DISCO_INFO, 'query', ({ element }) => this.answer(element));
+  }
+
+  addFeature(f: string): void {
+    this.features.add(f);
+  }
+
+  featureList(): string[] {
+    return [...this.features].sort();
+  }
+
+  /** XEP-0115 §5.1 verification string hash (one identity, no extended forms). */
+  ver(): string {
+    const { category, type, name } = this.identity;
+    let s = `${category}/${type}//${name}<`;
+    for (const f of this.featureList()) s += `${f}<`;
+    return Buffer.from(sha1(new TextEncoder().encode(s))).toString('base64');
+  }
+
+  capsElement(): Element {
+    return xml('c', { xmlns: NS_CAPS, hash: 'sha-1', node: CAPS_NODE, ver: this.ver() });
+  }
+
+  answer(query: Element): Element {
+    const node = query.attrs.node;
+    if (node !== undefined && node !== `${CAPS_NODE}#${this.ver()}`) {
+      return xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS_STANZAS }));
+    }
+    return xml(
+      'query',
+      node ? { xmlns: NS_DISCO_INFO, node } : { xmlns: NS_DISCO_INFO },
+      xml('identity', { ...this.identity }),
+      ...this.featureList().map((f) => xml('feature', { var: f })),
+    );
+  }
+}
