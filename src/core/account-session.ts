@@ -39,6 +39,8 @@ export interface AccountSessionDeps {
   env?: NodeJS.ProcessEnv;
 }
 
+const DEVICE_LIST_MAX_AGE_MS = 60_000;
+
 const FALLBACK_HINT =
   'the sender\'s client did not encrypt this message for this device (it does not know or trust this device yet); ask them to refresh your devices or trust this device\'s fingerprint';
 
@@ -53,6 +55,8 @@ export class AccountSession implements CoreApi {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly chatModes = new Map<string, Encryption>();
   private readonly deviceLists = new Map<string, number[]>();
+  /** When we last fetched a list ourselves; lists from PEP notifications have no entry. */
+  private readonly deviceListFetchedAt = new Map<string, number>();
   private xmpp?: XmppPort;
   private manager?: OmemoManager;
   private ownJid?: string;
@@ -208,6 +212,7 @@ export class AccountSession implements CoreApi {
     if (!m) return;
     const before = new Set(this.deviceLists.get(jid) ?? []);
     this.deviceLists.set(jid, ids);
+    this.deviceListFetchedAt.delete(jid);
     const res = await m.processDeviceList(jid, ids);
     if (jid === this.ownJid && res.ownDeviceMissing && this.xmpp) {
       // Another client of ours dropped this device: put it back (XEP-0384 race rule).
@@ -340,10 +345,17 @@ export class AccountSession implements CoreApi {
     }
   }
 
-  private async deviceListOf(jid: string): Promise<number[]> {
+  /**
+   * A contact's device list. PEP notifications keep it current only for contacts whose presence
+   * we are subscribed to, so a cached list we fetched ourselves is refreshed once it is stale.
+   */
+  private async deviceListOf(jid: string, fresh = false): Promise<number[]> {
     const cached = this.deviceLists.get(jid);
-    if (cached) return cached;
+    const fetchedAt = this.deviceListFetchedAt.get(jid);
+    const stale = fetchedAt !== undefined && Date.now() - fetchedAt > DEVICE_LIST_MAX_AGE_MS;
+    if (cached && !fresh && !stale) return cached;
     const ids = await this.xmpp!.fetchDeviceList(jid);
+    this.deviceListFetchedAt.set(jid, Date.now());
     this.deviceLists.set(jid, ids);
     await this.manager!.processDeviceList(jid, ids);
     return ids;
@@ -480,9 +492,10 @@ export class AccountSession implements CoreApi {
     if (this.xmpp && this.connected) {
       // Learn identities of devices we have no session with yet, so there is something to trust.
       try {
-        const ids = await this.deviceListOf(b);
+        const ids = await this.deviceListOf(b, true);
         const x = this.xmpp;
-        await this.queue.run(() => m.learnIdentities(b, ids, (j, d) => x.fetchBundle(j, d)));
+        const failed = await this.queue.run(() => m.learnIdentities(b, ids, (j, d) => x.fetchBundle(j, d)));
+        for (const f of failed) this.error(`device ${f.deviceId} of ${b} is unusable: ${f.reason}`, b, 'bad-bundle');
       } catch (e) {
         this.error(this.explainFetchError(b, e).message, b);
       }

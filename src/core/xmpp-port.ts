@@ -40,6 +40,9 @@ export function createXmppPort(): XmppPort {
     },
     async fetchDeviceList(jid) {
       const r = await s.pep.fetchDeviceList(jid);
+      if (r.dropped.length > 0) {
+        fire('error', { message: `device list of ${jid} contains invalid device ids (ignored): ${r.dropped.join(', ')}`, from: jid });
+      }
       return r.ids;
     },
     async fetchBundle(jid, deviceId) {

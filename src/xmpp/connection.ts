@@ -151,12 +151,17 @@ export class XmppSession extends EventEmitter<XmppEvents> {
       const st = el.getChild('starttls', NS_TLS);
       if (mode === 'disable') {
         if (st) el.children = el.children.filter((ch) => ch !== st);
+        if (!el.getChild('mechanisms', 'urn:ietf:params:xml:ns:xmpp-sasl')) {
+          fail(new XmppError('auth', `${host} offers no way to log in without TLS (tls mode 'disable'; the server requires encryption)`));
+        }
         return;
       }
       if (!st) {
         if (mode === 'force') {
           el.children = [];
           fail(new XmppError('tls-unavailable', `${host} does not offer STARTTLS (tls mode 'force')`));
+        } else if (!el.getChild('mechanisms', 'urn:ietf:params:xml:ns:xmpp-sasl')) {
+          fail(new XmppError('auth', `${host} offers no way to log in without TLS`));
         }
         return;
       }
@@ -174,12 +179,21 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     c.on('offline', () => this.wentOffline('offline'));
     c.on('disconnect', (info?: { reason?: unknown }) => this.wentOffline(info?.reason ? String(info.reason) : 'disconnected'));
 
+    let overall: NodeJS.Timeout | undefined;
     try {
-      const full = await c.start();
+      // Backstop: a server that stops answering mid-negotiation must not hang connect() forever.
+      const full = await Promise.race([
+        c.start(),
+        new Promise<never>((_, reject) => {
+          overall = setTimeout(() => reject(new XmppError('timeout', `login to ${host}:${port} timed out`)), this.timeoutMs * 3);
+        }),
+      ]);
+      clearTimeout(overall);
       this.jid = full.toString();
       this.bareJid = full.bare().toString();
       this.domain = domain;
     } catch (e) {
+      clearTimeout(overall);
       const err = connectError ?? e;
       await this.teardown(c);
       throw toXmppError(err as Error);
@@ -188,7 +202,23 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     try {
       await this.roster.fetch();
       await this.carbons.enable();
+      // 'online' means deliverable: wait until the server reflects our initial presence back,
+      // otherwise a message sent to our bare JID right now could still miss this resource.
+      const echoed = new Promise<void>((resolve) => {
+        const t = setTimeout(done, this.timeoutMs);
+        t.unref();
+        function done() {
+          clearTimeout(t);
+          c.off('stanza', on);
+          resolve();
+        }
+        const on = (el: Element) => {
+          if (el.is('presence') && !el.attrs.type && el.attrs.from === this.jid) done();
+        };
+        c.on('stanza', on);
+      });
       await this.presence.sendInitial();
+      await echoed;
     } catch (e) {
       this.emitError(`post-login setup failed: ${describe(e as Error)}`, { error: e as Error });
     }

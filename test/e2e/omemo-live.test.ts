@@ -11,7 +11,12 @@ import { startProsody, type Lab } from '../lab/prosody.js';
 import { startPeer, type Peer } from '../helpers/peer.js';
 import { startXchat, type XchatProc, type XEvent } from '../helpers/xchat.js';
 import protobuf from 'protobufjs';
-import { LEGACY_PROTO, encodeWhisperMessageBody, assembleWhisperMessage } from '../../src/omemo/wire.js';
+import { LEGACY_PROTO, decodePreKeyWhisperMessage, encodePreKeyWhisperMessage, encodeWhisperMessageBody, assembleWhisperMessage } from '../../src/omemo/wire.js';
+import { xeddsaSign } from '../../src/omemo/xeddsa.js';
+import { serializePublicKey } from '../../src/omemo/keys.js';
+import { OmemoManager } from '../../src/omemo/manager.js';
+import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
+import { bundleFromXml, encryptedToXml, parseXml, xmlBundleToBundle } from '../../src/xmpp/omemo-xml.js';
 import { generateKeyPair, randomBytes } from '../../src/omemo/primitives.js';
 import { toBase64 } from '../../src/omemo/keys.js';
 
@@ -182,6 +187,74 @@ describe.skipIf(!canRun)('xchat <-> python-omemo over Prosody (live)', () => {
       expect(err.message, c.name).toMatch(c.expect);
       expect(String(err.from ?? err.message), c.name).toContain(bobJid);
     }
+    // A PreKey message naming a one-time prekey alice already consumed (and deleted): first a
+    // second device of bob's account (built here with our own OMEMO code) starts a real session
+    // with alice, consuming one prekey; then a different key exchange names that prekey again.
+    const bundleAnswer = await bob.request({ cmd: 'bundle_b64', jid: aliceJid, device: aliceDev });
+    const aliceBundle = xmlBundleToBundle(
+      bundleFromXml(parseXml(Buffer.from(String(bundleAnswer.xml_b64), 'base64').toString('utf8')), aliceDev),
+    );
+    const second = new OmemoManager(new MemoryOmemoStore(), { ownJid: bobJid, trustMode: 'blind' });
+    await second.ensureIdentity([bobDev]);
+    await second.processDeviceList(aliceJid, [aliceDev]);
+    const first = await second.encrypt('from-a-second-device', [aliceJid], async () => aliceBundle);
+    const firstKey = first.element.keys.find((k) => k.rid === aliceDev)!;
+    expect(firstKey.prekey).toBe(true);
+    const consumed = decodePreKeyWhisperMessage(firstKey.data).preKeyId;
+    await bob.request({ cmd: 'send_raw', xml: `<message to='${aliceJid}' type='chat'>${encryptedToXml(first.element).toString()}</message>` });
+    await alice.waitFor((e) => e.event === 'message' && e.body === 'from-a-second-device', 10_000, 'second device message');
+    const spkId = aliceBundle.signedPreKeyId;
+    const reused = encodePreKeyWhisperMessage({
+      registrationId: bobDev, preKeyId: consumed!, signedPreKeyId: spkId,
+      baseKey: generateKeyPair().pub, identityKey: generateKeyPair().pub, message: fakeWhisper(),
+    });
+    {
+      const before = alice.events.length;
+      await bob.request({ cmd: 'send_raw', xml: enc(`<key rid='${aliceDev}' prekey='true'>${b64(reused)}</key><iv>${iv}</iv>`) });
+      const err = await alice.waitFor((e) => e.event === 'error' && alice!.events.indexOf(e) >= before, 10_000, 'deleted prekey error');
+      expect(err.message).toMatch(/prekey/i);
+      expect(err.message).toContain(bobJid);
+    }
+
+    // Junk device ids and broken bundles published by the peer on its own PEP nodes.
+    const signer = generateKeyPair();
+    const spk = generateKeyPair();
+    const spkSig = xeddsaSign(signer.priv, serializePublicKey(spk.pub));
+    const k = (raw: Uint8Array) => b64(serializePublicKey(raw));
+    const bundleXml = (id: number, o: { sig?: Uint8Array; prekeys?: Uint8Array[] }) =>
+      `<iq type='set' id='pub-${id}'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='eu.siacs.conversations.axolotl.bundles:${id}'><item id='current'>` +
+      `<bundle xmlns='eu.siacs.conversations.axolotl'><signedPreKeyPublic signedPreKeyId='1'>${k(spk.pub)}</signedPreKeyPublic>` +
+      `<signedPreKeySignature>${b64(o.sig ?? spkSig)}</signedPreKeySignature><identityKey>${k(signer.pub)}</identityKey>` +
+      `<prekeys>${(o.prekeys ?? []).map((p, i) => `<preKeyPublic preKeyId='${i + 1}'>${k(p)}</preKeyPublic>`).join('')}</prekeys>` +
+      `</bundle></item></publish>${openAccess}</pubsub></iq>`;
+    const openAccess =
+      `<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+      `<field var='pubsub#access_model'><value>open</value></field></x></publish-options>`;
+    const lowOrder = new Uint8Array(32); // u = 0: a low-order point
+    await bob.request({ cmd: 'send_raw', xml: bundleXml(4242, { sig: randomBytes(64), prekeys: [generateKeyPair().pub] }) });
+    await bob.request({ cmd: 'send_raw', xml: bundleXml(4243, { prekeys: [] }) });
+    await bob.request({ cmd: 'send_raw', xml: bundleXml(4244, { prekeys: [lowOrder] }) });
+    await bob.request({
+      cmd: 'send_raw',
+      xml: `<iq type='set' id='pub-list'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='eu.siacs.conversations.axolotl.devicelist'><item id='current'>` +
+        `<list xmlns='eu.siacs.conversations.axolotl'><device id='${bobDev}'/><device id='abc'/><device id='0'/><device id='4242'/><device id='4243'/><device id='4244'/></list></item></publish>${openAccess}</pubsub></iq>`,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    {
+      const before = alice.events.length;
+      alice.send(`/omemo fingerprint ${bobJid}`);
+      const since = (e: XEvent) => alice!.events.indexOf(e) >= before;
+      const junk = await alice.waitFor((e) => e.event === 'error' && since(e) && /invalid device ids/.test(e.message), 10_000, 'junk ids');
+      expect(junk.message).toMatch(/abc/);
+      const badSig = await alice.waitFor((e) => e.event === 'error' && since(e) && /device 4242/.test(e.message), 10_000, 'bad signature');
+      expect(badSig.message).toMatch(/signature/i);
+      const noPre = await alice.waitFor((e) => e.event === 'error' && since(e) && /device 4243/.test(e.message), 10_000, 'no prekeys');
+      expect(noPre.message).toMatch(/prekey/i);
+      const low = await alice.waitFor((e) => e.event === 'error' && since(e) && /device 4244/.test(e.message), 10_000, 'low order');
+      expect(low.message).toMatch(/low-order|low order|invalid/i);
+      for (const e of [junk, badSig, noPre, low]) expect(String(e.from)).toContain(bobJid);
+    }
+
     expect(alice.events.some((e) => e.event === 'message' && e.body === 'spoofed-carbon')).toBe(false);
     expect(alice.events.some((e) => e.event === 'message' && e.body === 'fallback')).toBe(false);
 
@@ -190,6 +263,9 @@ describe.skipIf(!canRun)('xchat <-> python-omemo over Prosody (live)', () => {
     await alice.waitFor(fromBob('still-works-python'), 20_000, 'message after bad input');
     alice.send(`/msg ${bobJid} still-works-xchat`);
     await bob.waitFor((e) => e.event === 'message' && e.body === 'still-works-xchat', 20_000);
+    // The broken devices were reported, not silently skipped.
+    const warning = await alice.waitFor((e) => e.event === 'warning' && /4242/.test(e.message), 10_000, 'warning');
+    expect(warning.message).toMatch(/4243/);
   });
 
   it('never reuses a message key after kill -9 in the middle of sending', async () => {
@@ -197,10 +273,15 @@ describe.skipIf(!canRun)('xchat <-> python-omemo over Prosody (live)', () => {
     alice ??= await startAlice();
     const decryptErrors = () => bob!.events.filter((e) => e.event === 'decrypt_error').length;
     const errorsBefore = decryptErrors();
-    for (let i = 0; i < 30; i++) alice.send(`/msg ${bobJid} burst-${i}`);
-    await alice.waitFor((e) => e.event === 'sent' && e.body === 'burst-5', 30_000, 'some sends');
-    await alice.kill9();
-    const sentBeforeCrash = alice.events.filter((e) => e.event === 'sent' && String(e.body).startsWith('burst-')).length;
+    let sentBeforeCrash = 0;
+    // Three crashes at different points of a burst: after the 2nd, 6th and 10th reported send.
+    for (const [round, killAfter] of [2, 6, 10].entries()) {
+      if (round > 0) alice = await startAlice();
+      for (let i = 0; i < 30; i++) alice.send(`/msg ${bobJid} burst-${round}-${i}`);
+      await alice.waitFor((e) => e.event === 'sent' && e.body === `burst-${round}-${killAfter}`, 30_000, 'some sends');
+      await alice.kill9();
+      sentBeforeCrash += alice.events.filter((e) => e.event === 'sent' && String(e.body).startsWith('burst-')).length;
+    }
 
     alice = await startAlice();
     for (let i = 0; i < 5; i++) alice.send(`/msg ${bobJid} after-crash-${i}`);

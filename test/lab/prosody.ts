@@ -92,9 +92,9 @@ http_file_share_size_limit = 10*1024*1024
 modules_enabled = {
   "roster"; "saslauth"; "tls"; "dialback"; "disco"; "carbons"; "pep"; "private"; "vcard4";
   "vcard_legacy"; "version"; "uptime"; "time"; "ping"; "register"; "mam"; "smacks";
-  "csi_simple"; "blocklist"; "posix";
+  "csi_simple"; "blocklist"; "offline"; "posix";
 }
-modules_disabled = { "s2s"; "offline" }
+modules_disabled = { "s2s" }
 
 VirtualHost ${lua(o.domain)}
   ssl = { certificate = ${lua(o.cert)}, key = ${lua(o.key)} }

@@ -174,8 +174,8 @@ describe('XmppSession against Prosody', () => {
     expect(await erin.pep.fetchBundle('alice@localhost', 1111)).toEqual(sampleBundle(1111));
     // Own list via our own PEP service.
     expect((await alice.pep.fetchDeviceList(alice.bareJid)).ids).toEqual([1111, 2222]);
-    // Nothing published → empty list; missing bundle → item-not-found.
-    expect((await erin.pep.fetchDeviceList('dave@localhost')).ids).toEqual([]);
+    // Nothing published (own service) → empty list; missing bundle → item-not-found.
+    expect((await erin.pep.fetchDeviceList(erin.bareJid)).ids).toEqual([]);
     await expect(erin.pep.fetchBundle('alice@localhost', 3333)).rejects.toMatchObject({ condition: 'item-not-found' });
   });
 
