@@ -15,6 +15,13 @@ export interface Identity {
   name: string;
 }
 
+/** XEP-0115 §5.1 verification string hash (one identity, no lang, no extended forms). */
+export function capsVer(identity: Identity, features: readonly string[]): string {
+  let s = `${identity.category}/${identity.type}//${identity.name}<`;
+  for (const f of [...features].sort()) s += `${f}<`;
+  return Buffer.from(sha1(new TextEncoder().encode(s))).toString('base64');
+}
+
 export class Disco {
   identity: Identity = { category: 'client', type: 'console', name: 'xchat' };
   private readonly features = new Set<string>([
@@ -38,12 +45,8 @@ export class Disco {
     return [...this.features].sort();
   }
 
-  /** XEP-0115 §5.1 verification string hash (one identity, no extended forms). */
   ver(): string {
-    const { category, type, name } = this.identity;
-    let s = `${category}/${type}//${name}<`;
-    for (const f of this.featureList()) s += `${f}<`;
-    return Buffer.from(sha1(new TextEncoder().encode(s))).toString('base64');
+    return capsVer(this.identity, this.featureList());
   }
 
   capsElement(): Element {

@@ -96,7 +96,7 @@ export class Pep {
       if (e instanceof XmppError && e.condition === 'forbidden') {
         throw new XmppError(
           'forbidden',
-          `${to} does not let us read ${node} (access model presence or roster?): a mutual presence subscription is needed`,
+          `${to} does not let us read ${node} (its access model is presence/roster, or it was never published): a mutual presence subscription is needed`,
           { from: e.from ?? to, application: e.application },
         );
       }

@@ -176,7 +176,9 @@ describe('XmppSession against Prosody', () => {
     expect((await alice.pep.fetchDeviceList(alice.bareJid)).ids).toEqual([1111, 2222]);
     // Nothing published (own service) → empty list; missing bundle → item-not-found.
     expect((await erin.pep.fetchDeviceList(erin.bareJid)).ids).toEqual([]);
-    await expect(erin.pep.fetchBundle('alice@localhost', 3333)).rejects.toMatchObject({ condition: 'item-not-found' });
+    // A contact sees a missing node as item-not-found; Prosody answers strangers forbidden instead.
+    await expect(bob.pep.fetchBundle('alice@localhost', 3333)).rejects.toMatchObject({ condition: 'item-not-found' });
+    await expect(erin.pep.fetchBundle('alice@localhost', 3333)).rejects.toMatchObject({ condition: 'forbidden' });
   });
 
   it('reports forbidden for presence-only nodes, and republishing as open reconfigures the node', async () => {
