@@ -107,6 +107,9 @@ export class XmppSession extends EventEmitter<XmppEvents> {
   }
 
   emitError(message: string, extra: Omit<XmppErrorEvent, 'message'> = {}): void {
+    // Many of these are caused by remote stanzas: without a listener, Node's EventEmitter would
+    // throw on 'error' and let any contact crash us, so unobserved errors are dropped instead.
+    if (this.listenerCount('error') === 0) return;
     this.emit('error', { message, ...extra });
   }
 

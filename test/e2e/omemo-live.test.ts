@@ -15,6 +15,7 @@ import { LEGACY_PROTO, decodePreKeyWhisperMessage, encodePreKeyWhisperMessage, e
 import { xeddsaSign } from '../../src/omemo/xeddsa.js';
 import { serializePublicKey } from '../../src/omemo/keys.js';
 import { OmemoManager } from '../../src/omemo/manager.js';
+import { XmppSession } from '../../src/xmpp/index.js';
 import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { bundleFromXml, encryptedToXml, parseXml, xmlBundleToBundle } from '../../src/xmpp/omemo-xml.js';
 import { generateKeyPair, randomBytes } from '../../src/omemo/primitives.js';
@@ -204,6 +205,18 @@ describe.skipIf(!canRun)('xchat <-> python-omemo over Prosody (live)', () => {
     await bob.request({ cmd: 'send_raw', xml: `<message to='${aliceJid}' type='chat'>${encryptedToXml(first.element).toString()}</message>` });
     await alice.waitFor((e) => e.event === 'message' && e.body === 'from-a-second-device', 10_000, 'second device message');
     const spkId = aliceBundle.signedPreKeyId;
+    // The consumed prekey was deleted, replaced and the bundle republished with 100 prekeys.
+    {
+      let republished: { preKeys: { id: number }[] } | undefined;
+      for (let i = 0; i < 20 && !republished; i++) {
+        const r = await bob.request({ cmd: 'bundle_b64', jid: aliceJid, device: aliceDev });
+        const b = xmlBundleToBundle(bundleFromXml(parseXml(Buffer.from(String(r.xml_b64), 'base64').toString('utf8')), aliceDev));
+        if (!b.preKeys.some((p) => p.id === consumed)) republished = b;
+        else await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(republished, 'bundle republished without the consumed prekey').toBeDefined();
+      expect(republished!.preKeys.length).toBe(100);
+    }
     const reused = encodePreKeyWhisperMessage({
       registrationId: bobDev, preKeyId: consumed!, signedPreKeyId: spkId,
       baseKey: generateKeyPair().pub, identityKey: generateKeyPair().pub, message: fakeWhisper(),
@@ -294,5 +307,25 @@ describe.skipIf(!canRun)('xchat <-> python-omemo over Prosody (live)', () => {
     const burstReceived = bob.events.filter((e) => e.event === 'message' && String(e.body).startsWith('burst-')).length;
     expect(burstReceived).toBeGreaterThanOrEqual(sentBeforeCrash);
     expect(decryptErrors()).toBe(errorsBefore);
+  });
+
+  it('puts its own device back when another client of the account drops it from the list', async () => {
+    bob ??= await startBob();
+    alice ??= await startAlice();
+    const aliceDev = await aliceDevice();
+    // Another client of alice's account publishes a device list without xchat's device.
+    const other = new XmppSession();
+    await other.connect({ jid: `${aliceJid}/other`, password: 'alice-pw', server: lab.host, port: lab.c2sPort, ca: await readFile(lab.caFile) });
+    try {
+      await other.pep.publishDeviceList([]);
+      let ids: number[] = [];
+      for (let i = 0; i < 40 && !ids.includes(aliceDev); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        ids = (await other.pep.fetchDeviceList(aliceJid)).ids;
+      }
+      expect(ids).toContain(aliceDev);
+    } finally {
+      await other.disconnect();
+    }
   });
 });
