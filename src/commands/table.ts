@@ -373,7 +373,7 @@ export const COMMANDS: readonly CommandDef[] = [
       {
         name: 'untrust',
         synopsis: ['/omemo untrust [JID] FINGERPRINT'],
-        description: 'Distrust a device identity: nothing is encrypted for it or accepted from it.',
+        description: 'Distrust a device identity: nothing is encrypted for it, and its messages are marked untrusted.',
         args: [
           { name: 'JID', description: 'The contact (default: the current chat).' },
           { name: 'FINGERPRINT', description: '64 hex digits; spaces, dashes and colons are ignored.' },

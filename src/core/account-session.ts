@@ -327,8 +327,17 @@ export class AccountSession implements CoreApi {
   }
 
   openChat(jid: string): void {
-    this.current = bareJid(jid);
-    this.emit({ event: 'chat', jid: this.current, encryption: this.chatModes.get(this.current) ?? 'none' });
+    const chat = bareJid(jid);
+    this.current = chat;
+    const known = this.chatModes.get(chat);
+    if (known || !this.connected) {
+      this.emit({ event: 'chat', jid: chat, encryption: known ?? 'none' });
+      return;
+    }
+    // Announce the mode the next message will really use (policy, stored choice, published devices).
+    this.track(this.queue.run(() => this.chatEncryption(chat)))
+      .then((encryption) => this.emit({ event: 'chat', jid: chat, encryption }))
+      .catch(() => this.emit({ event: 'chat', jid: chat, encryption: 'none' }));
   }
 
   private async chatEncryption(jid: string): Promise<Encryption> {
@@ -547,7 +556,7 @@ export class AccountSession implements CoreApi {
   async omemoPolicy(policy?: OmemoPolicy): Promise<OmemoPolicy> {
     if (policy) {
       this.policy = policy;
-      if (this.ownJid) await this.deps.accounts.set(this.ownJid, 'omemo_policy', policy);
+      await this.persistSetting('omemo_policy', policy);
     }
     return this.policy;
   }
@@ -556,9 +565,22 @@ export class AccountSession implements CoreApi {
     if (mode) {
       this.trustMode = mode;
       this.manager?.setTrustMode(mode);
-      if (this.ownJid) await this.deps.accounts.set(this.ownJid, 'trust_mode', mode);
+      await this.persistSetting('trust_mode', mode);
     }
     return this.trustMode;
+  }
+
+  /**
+   * Saves a setting of the connected account. An account connected with /connect alone is not in
+   * the store: the setting then holds for this session only (saying so), instead of failing.
+   */
+  private async persistSetting(key: 'omemo_policy' | 'trust_mode', value: string): Promise<void> {
+    if (!this.ownJid) return;
+    if (!(await this.deps.accounts.get(this.ownJid))) {
+      this.emit({ event: 'info', message: `${key} ${value} applies to this session only: /account add ${this.ownJid} to keep settings` });
+      return;
+    }
+    await this.deps.accounts.set(this.ownJid, key, value);
   }
 }
 

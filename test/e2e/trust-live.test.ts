@@ -108,6 +108,8 @@ describe.skipIf(!canRun)('trust, subscriptions and forbidden device lists (live)
     alice.send(`/msg ${bobJid} secret-retrusted`);
     await bob.waitFor(got('secret-retrusted'), 30_000);
     expect(bob.events.some((e) => e.body === 'secret-after-untrust')).toBe(false);
+    alice.send('/omemo trustmode btbv'); // back to the default for the tests below
+    await alice.waitFor((e) => e.event === 'info' && /trust mode: btbv/.test(e.message), 10_000, 'trustmode btbv');
   });
 
   it('btbv: trusts a new contact blindly until one device is verified, then holds back new devices', async () => {
