@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """python-omemo (oldmemo / x3dh / doubleratchet, Debian packages) side of `npm run bench`.
 
-Runs the W1 and W2 workloads of docs/benchmarks.md once and prints JSON on stdout:
-  {"w1_msgs_per_s": float, "w1_messages": int, "w2_ms": float, "w2_sessions": int, "versions": {...}}
-Usage: /usr/bin/python3 bench/python_omemo.py [--w1 N] [--w2 N] [--only w1|w2]
+Runs the W1, W2 and W3 workloads of docs/benchmarks.md once and prints JSON on stdout:
+  {"w1_msgs_per_s": float, "w1_messages": int, "w2_ms": float, "w2_sessions": int,
+   "w3_us": float, "w3_sessions": 10, "versions": {...}}
+Usage: /usr/bin/python3 bench/python_omemo.py [--w1 N] [--w2 N] [--w3 ITERATIONS] [--only w1|w2|w3]
 
 The library is driven at the level of oldmemo's Oldmemo backend (build_session_active,
 decrypt_key_material) without python-omemo's storage layer, the same way
@@ -20,13 +21,16 @@ import time
 import x3dh
 import xeddsa
 from doubleratchet.recommended import diffie_hellman_ratchet_curve25519
+from omemo.session import Initiation
 from oldmemo.oldmemo import (
     AEADImpl,
+    Oldmemo,
     DoubleRatchetImpl,
     EncryptedKeyMaterialImpl,
     KeyExchangeImpl,
     MessageChainKDFImpl,
     RootChainKDFImpl,
+    SessionImpl,
     StateImpl,
 )
 
@@ -138,6 +142,39 @@ async def w2(n, bundles):
     return (time.perf_counter() - t0) * 1000
 
 
+async def w3(devices, iterations):
+    """One 32-byte message for `devices` established sessions, through oldmemo's own
+    Oldmemo.encrypt_plaintext (AES-GCM body) and Oldmemo.encrypt_key_material (one ratchet step and
+    serialization per session). Neither method touches `self`, so no storage is involved.
+    Returns the median µs per message."""
+    alice = new_state(1)
+    sessions = []
+    for i in range(devices):
+        bob = new_state(1)
+        pb = published(bob)
+        dr_a, ad, data = await build_active(alice, pb, MSG32)
+        kex, inner = KeyExchangeImpl.parse(data, False)
+        header = x3dh.Header(kex.header.identity_key, kex.header.ephemeral_key, bob.bundle.signed_pre_key,
+                             next(iter(bob.bundle.pre_keys)))
+        sk, ad_b, spk = await bob.get_shared_secret_passive(header)
+        enc = EncryptedKeyMaterialImpl.parse(inner, "alice@bench", 1).encrypted_message
+        dr_b, _ = await DoubleRatchetImpl.decrypt_initial_message(*DR_ARGS, sk, spk.priv, enc, ad_b)
+        reply = await dr_b.encrypt_message(b"\0" * 16, swapped(ad_b))
+        e = EncryptedKeyMaterialImpl.parse(reply.ciphertext, "bob@bench", i + 2).encrypted_message
+        await dr_a.decrypt_message(e, swapped(ad))
+        sessions.append(SessionImpl("bob@bench", i + 2, Initiation.ACTIVE, kex, ad, dr_a, True))
+    times = []
+    for i in range(iterations + 20):
+        t0 = time.perf_counter()
+        _content, pkm = await Oldmemo.encrypt_plaintext(None, MSG32)
+        for s in sessions:
+            (await Oldmemo.encrypt_key_material(None, s, pkm)).serialize()
+        if i >= 20:
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2] * 1e6
+
+
 def version(mod):
     try:
         from importlib.metadata import version as v
@@ -150,13 +187,16 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--w1", type=int, default=10_000)
     ap.add_argument("--w2", type=int, default=100)
-    ap.add_argument("--only", choices=["w1", "w2"])
+    ap.add_argument("--w3", type=int, default=200, help="W3 iterations")
+    ap.add_argument("--only", choices=["w1", "w2", "w3"])
     a = ap.parse_args()
     out = {"versions": {m: version(m) for m in ("OMEMO", "Oldmemo", "DoubleRatchet", "X3DH", "XEdDSA")},
            "python": sys.version.split()[0], "pid": os.getpid()}
     if a.only in (None, "w2"):
         bundles = [published(new_state(100)) for _ in range(a.w2)]  # untimed: the peers' devices
         out.update(w2_ms=await w2(a.w2, bundles), w2_sessions=a.w2)
+    if a.only in (None, "w3"):
+        out.update(w3_us=await w3(10, a.w3), w3_sessions=10)
     if a.only in (None, "w1"):
         out.update(w1_msgs_per_s=await w1(a.w1), w1_messages=a.w1)
     print(json.dumps(out))

@@ -62,7 +62,7 @@ async function runPython(): Promise<void> {
   if (!PYTHON || pyError) return;
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python_omemo.py');
   try {
-    const { stdout } = await promisify(execFile)(PYTHON, [script, '--w1', String(SIZE.w1), '--w2', String(SIZE.w2)], {
+    const { stdout } = await promisify(execFile)(PYTHON, [script, '--w1', String(SIZE.w1), '--w2', String(SIZE.w2), '--w3', String(SIZE.w3Iterations)], {
       timeout: 300_000,
       maxBuffer: 1 << 20,
     });
@@ -70,6 +70,7 @@ async function runPython(): Promise<void> {
     pyVersions = r.versions;
     put('py.w1', r.w1_msgs_per_s);
     put('py.w2', r.w2_ms);
+    if (r.w3_us !== undefined) put('py.w3', r.w3_us);
   } catch (e) {
     pyError = (e as Error).message.split('\n').slice(0, 3).join(' ');
     log(`python-omemo benchmark unavailable: ${pyError}`);
@@ -127,6 +128,7 @@ function buildRows(): Row[] {
   const rows: Row[] = [];
   const pyW1 = med('py.w1');
   const pyW2 = med('py.w2');
+  const pyW3 = med('py.w3');
   for (const b of BACKEND_NAMES) {
     const info = b !== 'node';
     const lib = b === 'node' ? 'node:crypto' : 'noble';
@@ -160,13 +162,14 @@ function buildRows(): Row[] {
         informational: info,
       });
     }
+    const w3 = med(`w3.manager.${b}`);
     rows.push({
       id: `W3.manager.${b}`,
       scenario: `W3 steady encrypt ×${SIZE.w3Devices} sessions, OmemoManager.encrypt (${lib})`,
       unit: 'µs',
-      xchat: med(`w3.manager.${b}`),
-      python: null,
-      ratio: null,
+      xchat: w3,
+      python: pyW3,
+      ratio: w3 !== null && pyW3 !== null ? pyW3 / w3 : null,
       goal: '—',
       pass: null,
       informational: info,

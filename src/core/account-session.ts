@@ -337,7 +337,7 @@ export class AccountSession implements CoreApi {
     // Announce the mode the next message will really use (policy, stored choice, published devices).
     this.track(this.queue.run(() => this.chatEncryption(chat)))
       .then((encryption) => this.emit({ event: 'chat', jid: chat, encryption }))
-      .catch(() => this.emit({ event: 'chat', jid: chat, encryption: 'none' }));
+      .catch((e) => this.emit({ event: 'warning', jid: chat, message: errText(e) }));
   }
 
   private async chatEncryption(jid: string): Promise<Encryption> {
@@ -349,7 +349,14 @@ export class AccountSession implements CoreApi {
     try {
       const ids = await this.deviceListOf(jid);
       return ids.length > 0 ? 'omemo' : 'none';
-    } catch {
+    } catch (e) {
+      // Forbidden means "cannot tell" (Profanity keeps its keys presence-only), not "no OMEMO":
+      // refuse rather than guess plaintext.
+      if ((e as { condition?: string } | null)?.condition === 'forbidden') {
+        throw new Error(
+          `${this.explainFetchError(jid, e).message} To send unencrypted anyway: /omemo end ${jid}`,
+        );
+      }
       return 'none';
     }
   }

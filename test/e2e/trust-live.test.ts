@@ -213,6 +213,16 @@ describe.skipIf(!canRun)('trust, subscriptions and forbidden device lists (live)
       await probe.disconnect();
     }
 
+    // Policy automatic (the default), no /omemo start: "cannot see the keys" is not "no OMEMO".
+    {
+      const sinceAuto = mark(alice);
+      alice.send(`/msg ${frankJid} secret-automatic`);
+      const autoErr = await alice.waitFor(sinceAuto((e) => e.event === 'error'), 30_000, 'forbidden error (automatic)');
+      expect(autoErr.message).toMatch(/forbidden/);
+      expect(autoErr.message).toContain(`/omemo end ${frankJid}`);
+      expect(alice.events.some((e) => e.event === 'sent' && e.body === 'secret-automatic')).toBe(false);
+    }
+
     alice.send(`/omemo start ${frankJid}`);
     await alice.waitFor((e) => e.event === 'chat' && e.jid === frankJid && e.encryption === 'omemo', 10_000, 'omemo chat');
     const since = mark(alice);
