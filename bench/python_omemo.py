@@ -11,6 +11,7 @@ decrypt_key_material) without python-omemo's storage layer, the same way
 test/python/oracle_session.py drives it. Leaving storage out favours python, so the ratio the TS
 runner reports is conservative.
 """
+
 import argparse
 import asyncio
 import json
@@ -34,9 +35,11 @@ from oldmemo.oldmemo import (
     StateImpl,
 )
 
+# NOTE: restored from bench/__pycache__ bytecode after an accidental overwrite; logic and strings
+# are the original's, comments between the imports and here were not recoverable.
 FMT = x3dh.IdentityKeyFormat.ED_25519
 HASH = x3dh.HashFunction.SHA_256
-MAX_SKIP = 1000  # oldmemo's default max_num_per_message_skipped_keys
+MAX_SKIP = 1000
 DR_ARGS = (
     diffie_hellman_ratchet_curve25519.DiffieHellmanRatchet,
     RootChainKDFImpl,
@@ -50,13 +53,13 @@ IK_LEN = StateImpl.IDENTITY_KEY_ENCODING_LENGTH
 MSG32 = b"x" * 32
 
 
+# Legacy OMEMO MACs sender-first: the passive side swaps the stored initiator-first AD.
 def swapped(ad):
-    # oldmemo stores initiator-first AD; on the wire it is always sender ‖ receiver.
     return ad[IK_LEN:] + ad[:IK_LEN]
 
 
 def new_state(pre_keys):
-    st = StateImpl.create(FMT, HASH, StateImpl.INFO)  # random Ed25519 seed, as python-omemo
+    st = StateImpl.create(FMT, HASH, StateImpl.INFO)
     st.generate_pre_keys(pre_keys)
     return st
 
@@ -117,7 +120,7 @@ async def w1(n):
         e = EncryptedKeyMaterialImpl.parse(m.ciphertext, "bob@bench", 2).encrypted_message
         await dr_a.decrypt_message(e, ad_a_recv)
 
-    await bob_replies()  # session complete in both directions
+    await bob_replies()
     timed = 0.0
     for i in range(n):
         wire = (await dr_a.encrypt_message(MSG32, ad_a_send)).ciphertext
@@ -159,7 +162,7 @@ async def w3(devices, iterations):
         sk, ad_b, spk = await bob.get_shared_secret_passive(header)
         enc = EncryptedKeyMaterialImpl.parse(inner, "alice@bench", 1).encrypted_message
         dr_b, _ = await DoubleRatchetImpl.decrypt_initial_message(*DR_ARGS, sk, spk.priv, enc, ad_b)
-        reply = await dr_b.encrypt_message(b"\0" * 16, swapped(ad_b))
+        reply = await dr_b.encrypt_message(b"\x00" * 16, swapped(ad_b))
         e = EncryptedKeyMaterialImpl.parse(reply.ciphertext, "bob@bench", i + 2).encrypted_message
         await dr_a.decrypt_message(e, swapped(ad))
         sessions.append(SessionImpl("bob@bench", i + 2, Initiation.ACTIVE, kex, ad, dr_a, True))
@@ -179,13 +182,13 @@ def version(mod):
     try:
         from importlib.metadata import version as v
         return v(mod)
-    except Exception:  # noqa: BLE001 - only informative
+    except Exception:
         return "?"
 
 
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--w1", type=int, default=10_000)
+    ap.add_argument("--w1", type=int, default=10000)
     ap.add_argument("--w2", type=int, default=100)
     ap.add_argument("--w3", type=int, default=200, help="W3 iterations")
     ap.add_argument("--only", choices=["w1", "w2", "w3"])
@@ -193,7 +196,7 @@ async def main():
     out = {"versions": {m: version(m) for m in ("OMEMO", "Oldmemo", "DoubleRatchet", "X3DH", "XEdDSA")},
            "python": sys.version.split()[0], "pid": os.getpid()}
     if a.only in (None, "w2"):
-        bundles = [published(new_state(100)) for _ in range(a.w2)]  # untimed: the peers' devices
+        bundles = [published(new_state(100)) for _ in range(a.w2)]
         out.update(w2_ms=await w2(a.w2, bundles), w2_sessions=a.w2)
     if a.only in (None, "w3"):
         out.update(w3_us=await w3(10, a.w3), w3_sessions=10)

@@ -273,13 +273,47 @@ async function cmdOmemoFingerprint(opts: CommonOpts, io: CliIo): Promise<number>
 
 // ---- wiring -----------------------------------------------------------------------------------
 
-const NO_TUI = 'xchat: the TUI is not built yet; use `xchat run` (commands on stdin), `xchat send` or `xchat listen` (see xchat --help)\n';
+const TUI_ROOT_OPTS = ['--profile', '--account', '--password-file'];
+
+/** `xchat [--profile DIR] [--account JID] [--password-file FILE]`: the full-screen TUI. */
+async function cmdTui(argv: string[], io: CliIo): Promise<number> {
+  const tui = new Command('xchat')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .option('--profile <dir>', 'profile directory')
+    .option('--account <jid>', 'account to connect at start')
+    .option('--password-file <file>', 'read the password from the first line of this file');
+  tui.parse(argv, { from: 'user' });
+  const opts = tui.opts<CommonOpts>();
+  if (opts.account) checkJid(opts.account, '--account');
+  const stdin = io.stdin as NodeJS.ReadStream;
+  const stdout = io.stdout as NodeJS.WriteStream;
+  if (!stdin.isTTY || !stdout.isTTY) {
+    throw new CliUsageError('the full-screen UI needs a terminal; for scripts use `xchat run` (commands on stdin), `xchat send` or `xchat listen` (see xchat --help)');
+  }
+  // Loaded only here: ink and react stay out of run/send/listen.
+  const { startTui } = await import('./tui.js');
+  return startTui({
+    profileDir: resolveProfileDir(opts.profile),
+    ...(opts.account ? { account: opts.account } : {}),
+    ...(opts.passwordFile ? { passwordFile: opts.passwordFile } : {}),
+    env: io.env,
+    stdin,
+    stdout,
+    createSession: sessionFactory,
+  });
+}
 
 export async function runCli(argv: string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   sessionFactory = io.createSession ?? createAccountSession;
-  if (argv.length === 0) {
-    io.stderr.write(NO_TUI);
-    return EXIT_USAGE;
+  if (argv.length === 0 || TUI_ROOT_OPTS.some((o) => argv[0] === o || argv[0].startsWith(`${o}=`))) {
+    try {
+      return await cmdTui(argv, io);
+    } catch (e) {
+      if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      io.stderr.write(`error: ${errorMessage(e)}\n`);
+      return e instanceof CliUsageError ? EXIT_USAGE : EXIT_FAILURE;
+    }
   }
   let code = EXIT_OK;
   const program = new Command('xchat');
@@ -287,7 +321,8 @@ export async function runCli(argv: string[], io: CliIo = { stdin: process.stdin,
     .description('Terminal XMPP client with OMEMO end-to-end encryption')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nWithout a command, xchat starts the full-screen UI: xchat [--profile DIR] [--account JID] [--password-file FILE]');
 
   const common = (c: Command) =>
     c

@@ -48,6 +48,8 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
         : `* OMEMO device ${e.device} of ${e.jid} removed`;
     case 'trust':
       return `* ${e.jid} ${fp8(e.fingerprint)}: ${e.state}`;
+    case 'presence':
+      return `* ${e.jid} is ${e.show}${e.status ? ` (${e.status})` : ''}`;
     case 'chat':
       return `* chat with ${e.jid} (${e.encryption === 'omemo' ? 'OMEMO' : 'plaintext'})`;
     default:

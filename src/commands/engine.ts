@@ -3,6 +3,7 @@
 import type { CoreApi, XchatEvent } from '../core/api.js';
 import { ParseError, UsageError, parseLine, tokenize } from './parser.js';
 import { COMMANDS, findCommand, type CommandContext, type CommandDef } from './table.js';
+import type { WindowsApi } from '../core/windows.js';
 
 export interface EngineOptions {
   core: CoreApi;
@@ -12,6 +13,8 @@ export interface EngineOptions {
   fingerprintsFor?: (jid: string) => string[];
   accountJids?: () => string[];
   password?: (jid: string) => Promise<string | undefined>;
+  /** The TUI's windows; without it the window commands say they need the TUI. */
+  windows?: WindowsApi;
   table?: readonly CommandDef[];
 }
 
@@ -39,14 +42,16 @@ export class CommandEngine {
     this.ctx = {
       core: opts.core,
       emit: opts.emit,
-      knownJids: opts.knownJids ?? (() => []),
-      fingerprintsFor: opts.fingerprintsFor ?? (() => []),
+      // The front end's own sources plus the core's roster and OMEMO device records.
+      knownJids: () => [...new Set([...(opts.knownJids?.() ?? []), ...opts.core.knownJids()])],
+      fingerprintsFor: (jid) => [...new Set([...(opts.fingerprintsFor?.(jid) ?? []), ...opts.core.knownFingerprints(jid)])],
       accountJids: opts.accountJids ?? (() => []),
       password: opts.password ?? (async () => undefined),
       quit: () => {
         this.quitRequested = true;
       },
       table,
+      ...(opts.windows ? { windows: opts.windows } : {}),
     };
   }
 
@@ -83,7 +88,8 @@ export class CommandEngine {
     let def: CommandDef = cmd;
     let args = parsed.args;
     let offset = 0;
-    if (cmd.subcommands) {
+    // A command may act on its own without arguments (/roster lists) and have subcommands.
+    if (cmd.subcommands && !(args.length === 0 && cmd.handler)) {
       const subName = args[0]?.toLowerCase();
       const sub = subName === undefined ? undefined : cmd.subcommands.find((s) => s.name === subName);
       if (!sub) {

@@ -2,6 +2,12 @@
 // here; parsing, /help, completion and docs/commands.md all read from it.
 import type { AccountSettings, CoreApi, DeviceView, OmemoPolicy, TlsPolicy, TrustMode, XchatEvent } from '../core/api.js';
 import { UsageError } from './parser.js';
+import type { WindowsApi } from '../core/windows.js';
+import { WINDOW_COMMANDS } from './window-commands.js';
+import { HISTORY_COMMANDS } from './history-commands.js';
+import { MUC_COMMANDS } from './muc-commands.js';
+import { FILE_COMMANDS } from './file-commands.js';
+import { OMEMO_UX_SUBCOMMANDS, OMEMO_UX_SYNOPSIS, UX_COMMANDS } from './ux-commands.js';
 
 export interface ArgSpec {
   name: string;
@@ -22,6 +28,8 @@ export interface CommandContext {
   password(jid: string): Promise<string | undefined>;
   /** Asks the front end to end after pending sends (set by /quit). */
   quit(): void;
+  /** The TUI's windows (/win, /wins, /close, /clear, /notify); absent in `xchat run`. */
+  windows?: WindowsApi;
   table: readonly CommandDef[];
 }
 
@@ -317,6 +325,7 @@ export const COMMANDS: readonly CommandDef[] = [
       '/omemo end',
       '/omemo policy [manual|automatic|always]',
       '/omemo trustmode [manual|firstusage|blind|btbv]',
+      ...OMEMO_UX_SYNOPSIS,
     ],
     description: 'OMEMO end-to-end encryption: keys, fingerprints, trust, and per-chat use.',
     args: [],
@@ -436,8 +445,52 @@ export const COMMANDS: readonly CommandDef[] = [
           info(ctx, `OMEMO trust mode: ${await ctx.core.omemoTrustMode(m)}`);
         },
       },
+      ...OMEMO_UX_SUBCOMMANDS,
     ],
   },
+  {
+    name: '/correct',
+    synopsis: ['/correct TEXT'],
+    description:
+      'Replace your last message in the current chat with TEXT (XEP-0308 message correction), encrypted when the chat is.',
+    args: [{ name: 'TEXT', description: 'The rest of the line: the corrected message.' }],
+    examples: ['/correct Hello, Bob!'],
+    async handler(ctx, _args, raw) {
+      const text = raw.rest(0);
+      if (!text) throw new UsageError('missing TEXT');
+      await ctx.core.correctLast(text);
+    },
+  },
+  {
+    name: '/retract',
+    synopsis: ['/retract'],
+    description:
+      'Retract your last message in the current chat (XEP-0424): clients that support it remove it; others show a notice.',
+    args: [],
+    examples: ['/retract'],
+    async handler(ctx, args) {
+      noMoreArgs(args, 0);
+      await ctx.core.retractLast();
+    },
+  },
+  {
+    name: '/states',
+    synopsis: ['/states [on|off]'],
+    description: 'Send typing notifications (XEP-0085 chat states: composing, paused, active), on by default. Without an argument: show the setting.',
+    args: [{ name: 'on|off', description: 'on: send chat states; off: never send them.' }],
+    examples: ['/states off', '/states'],
+    complete: (_ctx, a) => (a.length === 0 ? ['on', 'off'] : []),
+    handler(ctx, args) {
+      noMoreArgs(args, 1);
+      const v = args[0] === undefined ? undefined : oneOf(args[0].toLowerCase(), ['on', 'off'] as const, 'setting') === 'on';
+      info(ctx, `chat states ${ctx.core.chatStates(v) ? 'on' : 'off'}`);
+    },
+  },
+  ...UX_COMMANDS,
+  ...WINDOW_COMMANDS,
+  ...HISTORY_COMMANDS,
+  ...MUC_COMMANDS,
+  ...FILE_COMMANDS,
   {
     name: '/help',
     synopsis: ['/help [COMMAND [SUBCOMMAND]]'],

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import type {
   AccountSettings,
+  ChatState,
   ConnectOptions,
   CoreApi,
   DeviceView,
@@ -13,11 +14,22 @@ import type {
   XchatEvent,
 } from './api.js';
 import type { IncomingMessage, XmppPort } from './ports.js';
+import { MucCore } from './muc.js';
 import { SerialQueue } from './serial.js';
 import { OmemoManager, type EncryptedElement } from '../omemo/manager.js';
 import type { OmemoStore, TrustState } from '../omemo/store.js';
 import { OmemoError, isOmemoError } from '../omemo/errors.js';
 import { formatFingerprint, normalizeFingerprint, shortFingerprint } from '../omemo/fingerprint.js';
+import { HistoryCore, type HistoryPort, type LoggingMode } from './history.js';
+import { awaySummary, catchUp, fetchOlder } from './mam.js';
+import { MessageExtrasCore, RETRACT_FALLBACK_BODY } from './message-extras.js';
+import type { MessageExtras } from '../xmpp/message-extras.js';
+import { RosterState, type ContactView, type StatusShow } from './roster.js';
+import { UnreachableDevices, notForThisDeviceText } from './trust-ux.js';
+import { describeVerify, planVerify, type VerifyPlan } from './verify-uri.js';
+import { buildOmemoUri, parseOmemoUri } from '../omemo/uri.js';
+import { renderQr } from './qrcode.js';
+import { FilesCore } from './files.js';
 
 export interface AccountStorePort {
   list(): Promise<AccountSettings[]>;
@@ -37,12 +49,11 @@ export interface AccountSessionDeps {
   accounts: AccountStorePort;
   createXmpp: () => XmppPort;
   env?: NodeJS.ProcessEnv;
+  /** Local message history (src/store/history.ts); without it nothing is stored. */
+  history?: HistoryPort;
 }
 
 const DEVICE_LIST_MAX_AGE_MS = 60_000;
-
-const FALLBACK_HINT =
-  'the sender\'s client did not encrypt this message for this device (it does not know or trust this device yet); ask them to refresh your devices or trust this device\'s fingerprint';
 
 export function bareJid(jid: string): string {
   const slash = jid.indexOf('/');
@@ -58,14 +69,63 @@ export class AccountSession implements CoreApi {
   /** When we last fetched a list ourselves; lists from PEP notifications have no entry. */
   private readonly deviceListFetchedAt = new Map<string, number>();
   private xmpp?: XmppPort;
+  private fullJid?: string;
   private manager?: OmemoManager;
   private ownJid?: string;
   private connected = false;
   private current?: string;
   private policy: OmemoPolicy = 'automatic';
   private trustMode: TrustMode = 'btbv';
+  /** Receipts, chat states, corrections, retractions (message-extras.ts). */
+  private readonly extras = new MessageExtrasCore({
+    emit: (e) => this.emit(e),
+    error: (msg, from, reason) => this.error(msg, from, reason),
+    ownJid: () => this.ownJid,
+    xmpp: () => (this.connected ? this.xmpp : undefined),
+  });
+  /** /sendfile and received aesgcm:// links (files.ts). */
+  private readonly files = new FilesCore({
+    emit: (e) => this.emit(e),
+    upload: () => (this.connected ? this.xmpp?.upload : undefined),
+    chatEncryption: (jid) => this.queue.run(() => this.chatEncryption(jid)),
+    // The link carries the file's key: it only ever goes out encrypted.
+    sendEncrypted: (jid, text) => this.track(this.queue.run(() => this.doSend(jid, text, { omemo: true }))).then(() => undefined),
+  });
 
-  constructor(private readonly deps: AccountSessionDeps) {}
+  /** Roster and presence (roster.ts); trust UX (trust-ux.ts); fingerprints seen, for completion. */
+  private readonly rosterState = new RosterState();
+  private readonly unreachable = new UnreachableDevices();
+  private readonly fingerprints = new Map<string, Set<string>>();
+
+  /** Local history and archive catch-up (history.ts, mam.ts). */
+  private readonly hist: HistoryCore;
+  /** Live messages held back while the archive is read, so all are handled in order. */
+  private holding?: IncomingMessage[];
+  private catchingUp = false;
+  /** Per window: the archive id where the next /history older page ends. */
+  private readonly olderCursor = new Map<string, string>();
+
+  /** Group chat (src/core/muc.ts). */
+  readonly muc: MucCore = new MucCore({
+    xmpp: () => this.xmpp,
+    connected: () => this.connected,
+    manager: () => this.manager,
+    ownJid: () => this.ownJid,
+    emit: (e) => this.emit(e),
+    run: (fn) => this.track(this.queue.run(fn)),
+    deviceListOf: (jid) => this.deviceListOf(jid),
+    explainFetchError: (jid, e) => this.explainFetchError(jid, e),
+    sendKeyTransport: (jid) => this.sendKeyTransport(jid),
+    setCurrent: (jid) => {
+      this.current = jid;
+    },
+    getChatPolicy: (jid) => this.deps.accounts.getChatPolicy(jid),
+    setChatPolicy: (jid, enc) => this.deps.accounts.setChatPolicy(jid, enc),
+  });
+
+  constructor(private readonly deps: AccountSessionDeps) {
+    this.hist = new HistoryCore(deps.history, () => this.ownJid);
+  }
 
   on(listener: (e: XchatEvent) => void): () => void {
     this.listeners.add(listener);
@@ -73,6 +133,13 @@ export class AccountSession implements CoreApi {
   }
 
   private emit(e: XchatEvent): void {
+    try {
+      e = this.hist.decorate(e);
+    } catch (err) {
+      // History trouble (disk full…) must not cost the user the message itself.
+      if (e.event === 'message' || e.event === 'sent') this.error(`could not store a message in local history: ${errText(err)}`);
+    }
+    this.files.observe(e);
     for (const l of this.listeners) {
       try {
         l(e);
@@ -148,8 +215,14 @@ export class AccountSession implements CoreApi {
       tls: opts.tls ?? account?.tls ?? 'force',
     });
     this.connected = true;
-    await this.queue.run(() => this.setUpOmemo());
+    this.fullJid = full;
+    await this.queue.run(() => this.setUpOmemo()).catch((e) => {
+      this.releaseHeld();
+      throw e;
+    });
     this.emit({ event: 'status', status: 'online', jid: full });
+    this.track(this.muc.online()).catch((e) => this.error(`joining rooms failed: ${errText(e)}`));
+    this.track(this.queue.run(() => this.runCatchUp())).catch((e) => this.error(`catching up from the archive failed: ${errText(e)}`));
   }
 
   async disconnect(): Promise<void> {
@@ -162,18 +235,32 @@ export class AccountSession implements CoreApi {
   }
 
   private wire(x: XmppPort): void {
+    this.holding = [];
+    this.muc.attach(x);
     x.on('message', (m) => {
-      this.track(this.queue.run(() => this.onMessage(m))).catch((e) =>
+      if (this.holding) {
+        this.holding.push(m);
+        return;
+      }
+      this.track(this.queue.run(() => this.hist.receive(m, false, () => this.onMessage(m)))).catch((e) =>
         this.error(`message from ${m.from} could not be handled: ${errText(e)}`, m.from),
       );
     });
     x.on('error', (e) => this.error(e.message, e.from));
     x.on('offline', (reason) => {
       this.connected = false;
+      this.rosterState.clearPresence();
       this.emit({ event: 'status', status: 'offline' });
       if (reason) this.emit({ event: 'info', message: `disconnected: ${reason}` });
     });
     x.on('subscription', (s) => this.emit({ event: 'subscription', from: s.from, type: s.type }));
+    x.on('roster', (items) => this.rosterState.setItems(items));
+    x.on('presence', (p) => {
+      this.rosterState.onPresence(p);
+      if (p.from === this.fullJid) return; // the server reflecting our own presence
+      const show = p.type === 'unavailable' ? 'offline' : p.show === 'away' || p.show === 'xa' || p.show === 'dnd' || p.show === 'chat' ? p.show : 'online';
+      this.emit({ event: 'presence', jid: p.from, show, ...(p.status ? { status: p.status } : {}) });
+    });
     x.on('devicelist', (d) => {
       this.track(this.queue.run(() => this.onDeviceList(d.jid, d.ids))).catch((e) =>
         this.error(`device list of ${d.jid} could not be handled: ${errText(e)}`, d.jid),
@@ -197,8 +284,10 @@ export class AccountSession implements CoreApi {
     }
     await m.rotateSignedPreKeyIfDue();
     await x.publishBundle(await m.ownBundle());
-    await m.processDeviceList(this.ownJid!, ownIds);
+    const listed = await m.processDeviceList(this.ownJid!, ownIds);
     this.deviceLists.set(this.ownJid!, ownIds);
+    // Own devices added while we were away (another client of ours) are news too.
+    await this.announceDevices(this.ownJid!, listed.newDevices);
     if (!ownIds.includes(deviceId)) {
       const ids = [...ownIds, deviceId];
       await x.publishDeviceList(ids);
@@ -222,9 +311,30 @@ export class AccountSession implements CoreApi {
       await this.xmpp.publishDeviceList(fixed);
       await m.processDeviceList(jid, fixed);
     }
-    for (const id of res.newDevices) {
-      if (before.has(id)) continue;
-      this.emit({ event: 'device', jid, device: id, change: 'new' });
+    await this.announceDevices(jid, res.newDevices.filter((id) => !before.has(id)));
+  }
+
+  /** A 'device' event per new device, with fingerprint and trust when its bundle can be fetched. */
+  private async announceDevices(jid: string, ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const m = this.manager!;
+    const x = this.xmpp;
+    if (x && this.connected) {
+      // Failures only mean the announcement carries no fingerprint; sending reports them later.
+      await m.learnIdentities(jid, ids, (j, d) => x.fetchBundle(j, d)).catch(() => undefined);
+    }
+    const known = await m.listDevices(jid);
+    for (const id of ids) {
+      const d = known.find((k) => k.deviceId === id);
+      if (d?.fingerprint) this.noteFingerprint(jid, d.fingerprint);
+      this.emit({
+        event: 'device',
+        jid,
+        device: id,
+        ...(d?.fingerprint ? { fingerprint: d.fingerprint } : {}),
+        ...(d?.trust ? { trust: d.trust } : {}),
+        change: 'new',
+      });
     }
   }
 
@@ -234,6 +344,7 @@ export class AccountSession implements CoreApi {
     const sender = bareJid(m.from);
     const peer = m.carbon === 'sent' ? bareJid(m.to) : sender;
     const stamp = m.stamp ?? new Date().toISOString();
+    this.extras.signals(m);
     if (m.encrypted) {
       if ('error' in m.encrypted) {
         this.error(`unreadable OMEMO message from ${m.from}: ${m.encrypted.error}`, m.from, 'bad-element');
@@ -242,12 +353,15 @@ export class AccountSession implements CoreApi {
       await this.onEncrypted(m, m.encrypted, sender, peer, stamp);
       return;
     }
-    if (m.body === undefined) return;
+    if (m.body === undefined) {
+      await this.extras.display(m, undefined); // e.g. a retraction without fallback body
+      return;
+    }
     if (m.type === 'error') {
       this.error(`error from ${m.from}: ${m.body}`, m.from);
       return;
     }
-    this.emit({
+    await this.extras.display(m, {
       event: 'message',
       from: m.from,
       to: m.to,
@@ -273,13 +387,13 @@ export class AccountSession implements CoreApi {
     if (sender === this.ownJid && el.sid === (await mgr.ownDeviceId())) return;
     let res;
     try {
-      res = await mgr.decrypt(sender, el);
+      res = await mgr.decrypt(sender, el, { catchUp: this.catchingUp });
     } catch (e) {
       if (isOmemoError(e, 'duplicate')) return; // replays (MAM, retransmission) fail quietly
       if (isOmemoError(e, 'no-key-for-us')) {
         if (el.payload === undefined) return; // key transport for other devices only
         this.error(
-          `message from ${m.from} (device ${el.sid}) was not encrypted for this device: ${FALLBACK_HINT}`,
+          notForThisDeviceText(m.from, el.sid, { deviceId: await mgr.ownDeviceId(), fingerprint: await mgr.ownFingerprint() }),
           m.from,
           'no-key-for-us',
         );
@@ -298,7 +412,7 @@ export class AccountSession implements CoreApi {
     // An incoming encrypted message makes the chat an OMEMO chat (as Conversations/Profanity do).
     if (!this.chatModes.has(peer)) this.chatModes.set(peer, 'omemo');
     if (res.plaintext === null) return; // key transport / heartbeat: never shown
-    this.emit({
+    await this.extras.display(m, {
       event: 'message',
       from: m.from,
       to: m.to,
@@ -314,10 +428,111 @@ export class AccountSession implements CoreApi {
 
   private async sendKeyTransport(jid: string): Promise<void> {
     const x = this.xmpp!;
+    // The sender's device list may never have been fetched (no subscription, no notification).
+    await this.deviceListOf(jid).catch(() => undefined);
     const { element } = await this.manager!.encrypt(null, [jid], (j, d) => x.fetchBundle(j, d), {
       includeUntrusted: true,
     });
     if (element.keys.length > 0) await x.sendEncrypted(jid, element, randomUUID(), { keyTransport: true });
+  }
+
+  // ---- history and archive catch-up (history.ts, mam.ts) -----------------------------------
+
+  /** Hands held messages to the normal path (when catch-up cannot run). */
+  private releaseHeld(): void {
+    const held = this.holding ?? [];
+    this.holding = undefined;
+    for (const m of held) {
+      this.track(this.queue.run(() => this.hist.receive(m, false, () => this.onMessage(m)))).catch((e) =>
+        this.error(`message from ${m.from} could not be handled: ${errText(e)}`, m.from),
+      );
+    }
+  }
+
+  /**
+   * Everything archived since the last archive id we stored, then the live messages held meanwhile,
+   * decrypted in order in OMEMO catch-up mode; then used prekeys are replaced and one empty
+   * message goes to each contact whose new session needs it.
+   */
+  private async runCatchUp(): Promise<void> {
+    const x = this.xmpp;
+    const m = this.manager;
+    const account = this.ownJid;
+    const process = (msg: IncomingMessage, archived: boolean) =>
+      this.hist
+        .receive(msg, archived, () => this.onMessage(msg))
+        .catch((e) => this.error(`message from ${msg.from} could not be handled: ${errText(e)}`, msg.from));
+    this.catchingUp = true;
+    this.hist.startCounting();
+    try {
+      if (x && account) {
+        await catchUp({
+          xmpp: x,
+          history: this.hist,
+          account,
+          process,
+          nextHeld: () => this.holding?.shift(),
+          warn: (message) => this.emit({ event: 'warning', message }),
+        });
+      }
+    } finally {
+      this.catchingUp = false;
+      const rest = this.holding ?? [];
+      this.holding = undefined;
+      for (const msg of rest) await process(msg, false);
+    }
+    if (m) {
+      const fin = await m.finishCatchUp();
+      if (fin.bundleChanged && this.xmpp && this.connected) await this.xmpp.publishBundle(await m.ownBundle());
+      for (const jid of new Set(fin.emptyReplies.map((a) => a.jid))) {
+        if (!this.xmpp || !this.connected) break;
+        await this.sendKeyTransport(jid).catch((e) => this.error(`could not send the session-completing empty message to ${jid}: ${errText(e)}`, jid));
+      }
+    }
+    for (const e of awaySummary(this.hist.stopCounting())) this.emit(e);
+  }
+
+  private windowFor(jid: string | undefined, what: string): string {
+    const w = jid ? bareJid(jid) : this.current;
+    if (!w) throw new Error(`no current chat: ${what} needs a chat (/msg JID first)`);
+    return w;
+  }
+
+  async historyRecent(n = 20, jid?: string): Promise<void> {
+    if (!this.ownJid) await this.requireManager();
+    const w = this.windowFor(jid, '/history');
+    const events = this.hist.recent(w, n);
+    if (events.length === 0) this.emit({ event: 'info', message: `no stored messages with ${w}` });
+    for (const e of events) this.emit(e);
+  }
+
+  async historySearch(text: string, opts: { all?: boolean; jid?: string } = {}): Promise<void> {
+    if (!this.ownJid) await this.requireManager();
+    const w = opts.all ? undefined : this.windowFor(opts.jid, '/search (or /search all TEXT)');
+    const events = this.hist.search(text, w);
+    this.emit({ event: 'info', message: `${events.length} stored message${events.length === 1 ? '' : 's'} with "${text}"${w ? ` in ${w}` : ''}` });
+    for (const e of events) this.emit(e);
+  }
+
+  async historyLogging(mode?: LoggingMode): Promise<LoggingMode> {
+    if (!this.ownJid) await this.requireManager();
+    return this.hist.logging(mode);
+  }
+
+  fetchOlder(jid?: string): Promise<void> {
+    const w = this.windowFor(jid, '/history older');
+    return this.track(
+      this.queue.run(async () => {
+        const x = this.requireOnline();
+        const r = await fetchOlder(x, this.hist, this.ownJid!, w, this.olderCursor.get(w));
+        if (r.first) this.olderCursor.set(w, r.first);
+        for (const e of r.events) this.emit(e);
+        if (r.unreadable > 0) {
+          this.emit({ event: 'info', message: `${r.unreadable} older encrypted message${r.unreadable === 1 ? '' : 's'} with ${w} cannot be shown: not in local history, and OMEMO keys are not kept for old messages` });
+        }
+        if (r.complete) this.emit({ event: 'info', message: `no older messages with ${w} in the archive` });
+      }),
+    );
   }
 
   // ---- chats and sending ------------------------------------------------------------------
@@ -329,6 +544,11 @@ export class AccountSession implements CoreApi {
   openChat(jid: string): void {
     const chat = bareJid(jid);
     this.current = chat;
+    this.muc.noteCurrent(chat);
+    if (this.muc.isRoom(chat)) {
+      this.emit({ event: 'chat', jid: chat, encryption: this.muc.encryptionOf(chat) });
+      return;
+    }
     const known = this.chatModes.get(chat);
     if (known || !this.connected) {
       this.emit({ event: 'chat', jid: chat, encryption: known ?? 'none' });
@@ -379,17 +599,25 @@ export class AccountSession implements CoreApi {
 
   sendMessage(to: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {
     const jid = bareJid(to);
-    return this.track(this.queue.run(() => this.doSend(jid, text, opts)));
+    if (this.muc.isRoom(jid)) return this.track(this.queue.run(() => this.muc.send(jid, text, opts)));
+    return this.track(this.queue.run(() => this.doSend(jid, text, opts).then(() => undefined)));
   }
 
-  private async doSend(jid: string, text: string, opts: { plain?: boolean }): Promise<void> {
+  /** quiet: no 'sent' event (corrections and retractions report themselves). */
+  private async doSend(
+    jid: string,
+    text: string,
+    opts: { plain?: boolean; omemo?: boolean; extras?: MessageExtras; quiet?: boolean },
+  ): Promise<{ id: string; encryption: Encryption }> {
     const x = this.requireOnline();
     const id = randomUUID();
-    const mode = opts.plain ? 'none' : await this.chatEncryption(jid);
+    const extras = { ...this.extras.outgoing(jid, id), ...opts.extras };
+    const mode = opts.plain ? 'none' : opts.omemo ? 'omemo' : await this.chatEncryption(jid);
     if (mode === 'none') {
-      await x.sendPlain(jid, text, id);
-      this.emit({ event: 'sent', to: jid, id, body: text, encryption: 'none' });
-      return;
+      await x.sendPlain(jid, text, id, extras);
+      this.extras.afterSend(jid, id, extras);
+      if (!opts.quiet) this.emit({ event: 'sent', to: jid, id, body: text, encryption: 'none' });
+      return { id, encryption: 'none' };
     }
     this.chatModes.set(jid, 'omemo');
     try {
@@ -421,18 +649,62 @@ export class AccountSession implements CoreApi {
         `message to ${jid} NOT sent: no trusted device of ${jid} could receive it${why ? ` (${why})` : ''}.${hint}`,
       );
     }
-    if (skipped.length > 0) {
-      this.emit({
-        event: 'warning',
-        jid,
-        devices: skipped.map((r) => r.deviceId),
-        message: `these devices will not be able to read the message: ${skipped
-          .map((r) => `${r.jid} device ${r.deviceId}${r.fingerprint ? ` (${shortFingerprint(r.fingerprint)})` : ''} ${r.status}${r.reason ? `: ${r.reason}` : ''}`)
-          .join('; ')}`,
-      });
-    }
-    await x.sendEncrypted(jid, res.element, id);
-    this.emit({ event: 'sent', to: jid, id, body: text, encryption: 'omemo', devices: res.element.keys.length });
+    for (const r of res.recipients) if (r.fingerprint) this.noteFingerprint(r.jid, r.fingerprint);
+    // Once per change, not on every message (trust-ux.ts).
+    const warn = this.unreachable.check(jid, skipped);
+    if (warn) this.emit({ event: 'warning', jid, devices: warn.devices, message: warn.message });
+    await x.sendEncrypted(jid, res.element, id, { extras });
+    this.extras.afterSend(jid, id, extras);
+    if (!opts.quiet) this.emit({ event: 'sent', to: jid, id, body: text, encryption: 'omemo', devices: res.element.keys.length });
+    return { id, encryption: 'omemo' };
+  }
+
+  // ---- receipts, chat states, correction, retraction ---------------------------------------
+
+  typing(jid: string, state: ChatState): void {
+    const chat = bareJid(jid);
+    if (!this.connected || !this.xmpp) return;
+    this.track(
+      this.queue.run(async () => {
+        const s = this.extras.stateToSend(chat, state);
+        if (s && this.xmpp && this.connected) await this.xmpp.sendSignal(chat, { chatState: s });
+      }),
+    ).catch((e) => this.error(`could not send chat state to ${chat}: ${errText(e)}`, chat));
+  }
+
+  chatStates(on?: boolean): boolean {
+    return this.extras.chatStates(on);
+  }
+
+  private chatFor(jid: string | undefined, what: string): string {
+    const chat = jid ? bareJid(jid) : this.current;
+    if (!chat) throw new Error(`no current chat: ${what} needs a chat (/msg JID first)`);
+    return chat;
+  }
+
+  correctLast(text: string, jid?: string): Promise<void> {
+    const chat = this.chatFor(jid, '/correct');
+    // Inside the queue: "last message" must include sends queued before this line.
+    return this.track(
+      this.queue.run(async () => {
+        const orig = this.extras.lastSent(chat);
+        if (!orig) throw new Error(`no message of yours to correct in the chat with ${chat}`);
+        const r = await this.doSend(chat, text, { extras: { replaceId: orig }, quiet: true });
+        this.emit({ event: 'correction', from: this.ownJid!, to: chat, id: orig, new_id: r.id, body: text, encryption: r.encryption, stamp: new Date().toISOString() });
+      }),
+    );
+  }
+
+  retractLast(jid?: string): Promise<void> {
+    const chat = this.chatFor(jid, '/retract');
+    return this.track(
+      this.queue.run(async () => {
+        const orig = this.extras.lastSent(chat);
+        if (!orig) throw new Error(`no message of yours to retract in the chat with ${chat}`);
+        await this.doSend(chat, RETRACT_FALLBACK_BODY, { extras: { retractId: orig, receiptRequest: false }, quiet: true });
+        this.emit({ event: 'retraction', from: this.ownJid!, to: chat, id: orig });
+      }),
+    );
   }
 
   private explainFetchError(jid: string, e: unknown): Error {
@@ -546,6 +818,7 @@ export class AccountSession implements CoreApi {
   async omemoStart(jid?: string): Promise<void> {
     const target = jid ? bareJid(jid) : this.current;
     if (!target) throw new Error('no chat: /omemo start JID');
+    if (this.muc.isRoom(target)) return this.muc.setEncryption(target, 'omemo');
     this.chatModes.set(target, 'omemo');
     await this.deps.accounts.setChatPolicy(target, 'omemo');
     this.current = target;
@@ -555,6 +828,7 @@ export class AccountSession implements CoreApi {
   async omemoEnd(jid?: string): Promise<void> {
     const target = jid ? bareJid(jid) : this.current;
     if (!target) throw new Error('no chat: /omemo end JID');
+    if (this.muc.isRoom(target)) return this.muc.setEncryption(target, 'none');
     this.chatModes.set(target, 'none');
     await this.deps.accounts.setChatPolicy(target, 'none');
     this.emit({ event: 'chat', jid: target, encryption: 'none' });
@@ -588,6 +862,133 @@ export class AccountSession implements CoreApi {
       return;
     }
     await this.deps.accounts.set(this.ownJid, key, value);
+  }
+
+  // ---- roster, presence, OMEMO devices / verify / qrcode ------------------------------------
+
+  private noteFingerprint(jid: string, fp: string): void {
+    const b = bareJid(jid);
+    const set = this.fingerprints.get(b) ?? new Set<string>();
+    set.add(fp);
+    this.fingerprints.set(b, set);
+  }
+
+  roster(): ContactView[] {
+    return this.rosterState.list();
+  }
+
+  async rosterAdd(jid: string, nick?: string): Promise<void> {
+    const b = bareJid(jid);
+    await this.requireOnline().rosterAdd(b, nick);
+    this.emit({ event: 'info', message: `roster: ${b} added${nick ? ` as ${nick}` : ''} (to see their presence: /sub request ${b})` });
+  }
+
+  async rosterRemove(jid: string): Promise<void> {
+    const b = bareJid(jid);
+    await this.requireOnline().rosterRemove(b);
+    this.emit({ event: 'info', message: `roster: ${b} removed` });
+  }
+
+  async rosterNick(jid: string, nick: string): Promise<void> {
+    const b = bareJid(jid);
+    const x = this.requireOnline();
+    if (this.rosterState.contact(b).subscription === undefined) throw new Error(`${b} is not in the roster: /roster add ${b} ${nick}`);
+    await x.rosterAdd(b, nick);
+    this.emit({ event: 'info', message: `roster: ${b} is now called ${nick}` });
+  }
+
+  async setStatus(show: StatusShow, message?: string): Promise<void> {
+    await this.requireOnline().setPresence(show === 'online' ? undefined : show, message || undefined);
+    this.emit({ event: 'info', message: `status: ${show}${message ? ` (${message})` : ''}` });
+  }
+
+  presences(): ContactView[] {
+    return this.rosterState.withPresence(this.ownJid);
+  }
+
+  knownJids(): string[] {
+    const all = new Set([...this.rosterState.jids(), ...this.chatModes.keys(), ...this.fingerprints.keys(), ...this.deviceLists.keys()]);
+    if (this.current) all.add(this.current);
+    return [...all].sort();
+  }
+
+  knownFingerprints(jid: string): string[] {
+    return [...(this.fingerprints.get(bareJid(jid)) ?? [])];
+  }
+
+  async omemoDevices(jid?: string): Promise<DeviceView[]> {
+    const m = await this.requireManager();
+    const b = jid ? bareJid(jid) : this.ownJid!;
+    const list = await this.omemoFingerprint(b);
+    if (b === this.ownJid) {
+      // This device's key is ours, not learned from a bundle: fill it in.
+      const self: DeviceView = { jid: b, deviceId: await m.ownDeviceId(), fingerprint: await m.ownFingerprint(), trust: 'verified', active: true, own: true };
+      const i = list.findIndex((d) => d.own);
+      if (i >= 0) list[i] = { ...list[i], fingerprint: self.fingerprint, trust: 'verified' };
+      else list.unshift(self);
+    }
+    for (const d of list) if (d.fingerprint) this.noteFingerprint(b, d.fingerprint);
+    return list;
+  }
+
+  async omemoVerify(uri: string): Promise<VerifyPlan & { summary: string }> {
+    const parsed = parseOmemoUri(uri);
+    if (parsed.devices.length === 0) {
+      const why = parsed.ignored.map((i) => `${i.part}: ${i.reason}`).join('; ');
+      throw new Error(`the URI lists no omemo-sid-ID=FINGERPRINT pair for ${parsed.jid}${why ? ` (${why})` : ''}`);
+    }
+    // Online this fetches the contact's current devices first, so new ones can be matched.
+    const known = await this.omemoDevices(parsed.jid);
+    const plan = planVerify(parsed.jid, parsed.devices, known);
+    for (const d of plan.toVerify) await this.setTrust(parsed.jid, d.fingerprint, 'verified');
+    const out = describeVerify(plan, this.connected);
+    for (const w of out.warnings) this.emit({ event: 'warning', jid: parsed.jid, devices: w.devices, message: w.message });
+    const ignored = parsed.ignored.map((i) => `  ignored "${i.part}": ${i.reason}`);
+    return { ...plan, summary: [out.summary, ...ignored].join('\n') };
+  }
+
+  async omemoQrCode(): Promise<{ uri: string; qr: string }> {
+    const own = await this.omemoDevices();
+    // Conversations lists the devices a scanner may trust: this one and our trusted others.
+    const listed = own.filter((d) => d.fingerprint && (d.own || (d.active && (d.trust === 'trusted' || d.trust === 'verified'))));
+    listed.sort((a, b) => Number(b.own) - Number(a.own));
+    const uri = buildOmemoUri(this.ownJid!, listed.map((d) => ({ deviceId: d.deviceId, fingerprint: d.fingerprint! })));
+    return { uri, qr: renderQr(uri) };
+  }
+
+  async omemoClearDeviceList(): Promise<number[]> {
+    const x = this.requireOnline();
+    const m = this.manager!;
+    const me = this.ownJid!;
+    return this.queue.run(async () => {
+      const own = await m.ownDeviceId();
+      let current = this.deviceLists.get(me) ?? [];
+      try {
+        current = await x.fetchDeviceList(me);
+      } catch {
+        // No list published: nothing to remove but our own entry to publish.
+      }
+      await x.publishDeviceList([own]);
+      this.deviceLists.set(me, [own]);
+      await m.processDeviceList(me, [own]);
+      return current.filter((id) => id !== own);
+    });
+  }
+
+  // ---- files (files.ts) ---------------------------------------------------------------------
+
+  sendFile(file: string, jid?: string): Promise<void> {
+    const chat = this.windowFor(jid, '/sendfile');
+    return this.track(this.files.sendFile(chat, file));
+  }
+  urlList(jid?: string): string {
+    return this.files.describeList(this.windowFor(jid, '/url list'));
+  }
+  urlSave(n?: number, file?: string, jid?: string): Promise<string> {
+    return this.track(this.files.save(this.windowFor(jid, '/url save'), n, file));
+  }
+  urlOpen(n?: number, jid?: string): Promise<void> {
+    return this.files.open(this.windowFor(jid, '/url open'), n);
   }
 }
 

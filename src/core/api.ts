@@ -1,6 +1,12 @@
 // The contract between the command layer (and the TUI) and an account session. Commands call
 // these actions; everything the user should see comes back as XchatEvent objects.
 import type { TrustState } from '../omemo/store.js';
+import type { ChatState } from '../xmpp/message-extras.js';
+export type { ChatState } from '../xmpp/message-extras.js';
+import type { ContactView, StatusShow } from './roster.js';
+import type { VerifyPlan } from './verify-uri.js';
+export type { ContactView, ResourcePresence, StatusShow } from './roster.js';
+export type { VerifyPlan } from './verify-uri.js';
 
 export type TlsPolicy = 'force' | 'allow' | 'disable';
 export type OmemoPolicy = 'manual' | 'automatic' | 'always';
@@ -27,8 +33,8 @@ export interface DeviceView {
 
 /** One JSON line per event under --json; readable text otherwise. */
 export type XchatEvent =
-  | { event: 'message'; from: string; to: string; body: string; encryption: Encryption; sender_device?: number; trust?: TrustState; id?: string; stamp: string; carbon?: 'sent' | 'received' }
-  | { event: 'sent'; to: string; id: string; body: string; encryption: Encryption; devices?: number }
+  | { event: 'message'; from: string; to: string; body: string; encryption: Encryption; sender_device?: number; trust?: TrustState; id?: string; stamp: string; carbon?: 'sent' | 'received'; archived?: boolean; groupchat?: true; nick?: string; real_jid?: string; own?: true }
+  | { event: 'sent'; to: string; id: string; body: string; encryption: Encryption; devices?: number; groupchat?: true }
   | { event: 'error'; message: string; from?: string; reason?: string }
   | { event: 'info'; message: string }
   | { event: 'status'; status: 'connecting' | 'online' | 'offline'; jid?: string }
@@ -36,7 +42,62 @@ export type XchatEvent =
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }
   | { event: 'warning'; message: string; jid?: string; devices?: number[] }
-  | { event: 'chat'; jid: string; encryption: Encryption }; // current chat changed
+  | { event: 'chat'; jid: string; encryption: Encryption } // current chat changed
+  // Group chat (src/core/muc.ts): our state in a room, occupants coming and going, subject, invitations.
+  | { event: 'room'; room: string; status: 'joined' | 'left' | 'kicked' | 'banned' | 'removed' | 'error'; nick?: string; created?: boolean; message?: string; encryption?: Encryption }
+  | { event: 'occupant'; room: string; nick: string; change: 'joined' | 'left' | 'nick' | 'changed'; jid?: string; affiliation?: string; role?: string; new_nick?: string }
+  | { event: 'subject'; room: string; subject: string; nick?: string }
+  | { event: 'invite'; room: string; from: string; reason?: string; password?: string }
+  // A contact's resource changed presence (show 'offline' when it left).
+  | { event: 'presence'; jid: string; show: 'online' | 'chat' | 'away' | 'xa' | 'dnd' | 'offline'; status?: string }
+  // XEP-0184: `to` got our message `id` (the id of a 'sent' event).
+  | { event: 'receipt'; id: string; from: string }
+  | { event: 'chatstate'; from: string; state: ChatState }
+  // XEP-0308: the message `id` (of a 'message' or 'sent' event) now reads `body`; ours too (from = our JID).
+  | { event: 'correction'; from: string; to: string; id: string; new_id?: string; body: string; encryption: Encryption; stamp: string; carbon?: 'sent' | 'received' }
+  // XEP-0424: the message `id` was retracted by its sender (ours too: from = our JID).
+  | { event: 'retraction'; from: string; to: string; id: string; carbon?: 'sent' | 'received' }
+  // File transfers (src/core/files.ts): `bytes` of `total` plaintext bytes done; then the result.
+  | { event: 'progress'; id: string; direction: 'upload' | 'download'; file: string; bytes: number; total: number }
+  | { event: 'file'; action: 'uploaded' | 'saved'; jid: string; path: string; url: string; size: number; encryption: Encryption };
+
+export interface OccupantView {
+  nick: string;
+  jid?: string; // real bare JID when the room shows it
+  affiliation?: string;
+  role?: string;
+  self: boolean;
+}
+
+export interface BookmarkView {
+  room: string;
+  name?: string;
+  nick?: string;
+  password?: string;
+  autojoin: boolean;
+}
+
+export type RoomSetting = 'persistent' | 'members-only' | 'nonanonymous' | 'public';
+
+/** Group chat (XEP-0045) and bookmarks (XEP-0402); implemented by src/core/muc.ts. */
+export interface MucApi {
+  /** `room` may lack the service part: the server's MUC service is used. Opens the room window. */
+  join(room: string, opts?: { nick?: string; password?: string }): Promise<void>;
+  leave(room?: string): Promise<void>;
+  nick(newNick: string, room?: string): Promise<void>;
+  occupants(room?: string): OccupantView[];
+  /** Sets the subject with text; returns the current one. */
+  subject(text?: string, room?: string): Promise<string | undefined>;
+  invite(jid: string, reason?: string, room?: string): Promise<void>;
+  configure(setting: RoomSetting, on: boolean, room?: string): Promise<void>;
+  affiliation(jid: string, affiliation: 'owner' | 'admin' | 'member' | 'outcast' | 'none', room?: string): Promise<void>;
+  affiliationList(affiliation: 'owner' | 'admin' | 'member' | 'outcast', room?: string): Promise<string[]>;
+  bookmarkAdd(room?: string, opts?: { autojoin?: boolean; nick?: string; password?: string; name?: string }): Promise<void>;
+  bookmarkRemove(room?: string): Promise<void>;
+  bookmarkList(): Promise<BookmarkView[]>;
+  isRoom(jid: string): boolean;
+  rooms(): string[];
+}
 
 export interface AccountSettings {
   jid: string;
@@ -49,6 +110,8 @@ export interface AccountSettings {
 }
 
 export interface CoreApi {
+  /** Group chat; optional so test doubles need not implement it. */
+  muc?: MucApi;
   on(listener: (e: XchatEvent) => void): () => void;
   isConnected(): boolean;
   connect(opts: ConnectOptions): Promise<void>;
@@ -64,6 +127,15 @@ export interface CoreApi {
 
   subscription(action: 'request' | 'allow' | 'deny', jid: string): Promise<void>;
 
+  /** XEP-0085: tells the contact we are typing/paused/…; a no-op when off, offline or unchanged. */
+  typing(jid: string, state: ChatState): void;
+  /** Turns sending chat states on/off (default on); returns the setting. */
+  chatStates(on?: boolean): boolean;
+  /** XEP-0308: replaces our last message in the chat (default: the current chat). */
+  correctLast(text: string, jid?: string): Promise<void>;
+  /** XEP-0424: retracts our last message in the chat (default: the current chat). */
+  retractLast(jid?: string): Promise<void>;
+
   accountAdd(jid: string): Promise<void>;
   accountSet(jid: string, key: keyof AccountSettings, value: string): Promise<void>;
   accountList(): Promise<AccountSettings[]>;
@@ -77,4 +149,47 @@ export interface CoreApi {
   omemoEnd(jid?: string): Promise<void>;
   omemoPolicy(policy?: OmemoPolicy): Promise<OmemoPolicy>;
   omemoTrustMode(mode?: TrustMode): Promise<TrustMode>;
+
+  // Local history and the server archive (src/core/history.ts, src/core/mam.ts). Optional so
+  // test doubles need not implement them; AccountSession does.
+  /** Emits the last `n` stored messages of a window (default: the current chat) as archived messages. */
+  historyRecent?(n?: number, jid?: string): Promise<void>;
+  /** PageUp at the top of a window: the next older page from the server archive. */
+  fetchOlder?(jid?: string): Promise<void>;
+  /** Emits stored messages containing the words of `text`: in one window, or all with `all`. */
+  historySearch?(text: string, opts?: { all?: boolean; jid?: string }): Promise<void>;
+  /** on: store messages; redact: metadata only; off: nothing. Returns the mode. */
+  historyLogging?(mode?: 'on' | 'redact' | 'off'): Promise<'on' | 'redact' | 'off'>;
+
+  /** Roster with subscription and presence. */
+  roster(): ContactView[];
+  rosterAdd(jid: string, nick?: string): Promise<void>;
+  rosterRemove(jid: string): Promise<void>;
+  rosterNick(jid: string, nick: string): Promise<void>;
+  /** Our presence; 'online' = plain available. */
+  setStatus(show: StatusShow, message?: string): Promise<void>;
+  /** Contacts (roster and others whose presence we see) with their presence. */
+  presences(): ContactView[];
+  /** For completion: roster JIDs and other JIDs this session knows. */
+  knownJids(): string[];
+  /** For completion: fingerprints (64 hex) known for a JID. */
+  knownFingerprints(jid: string): string[];
+  /** Every device of JID (default: our own account) with fingerprint, trust, active, last seen. */
+  omemoDevices(jid?: string): Promise<DeviceView[]>;
+  /** Verifies the fingerprints an OMEMO URI lists; warnings for mismatched and unknown devices. */
+  omemoVerify(uri: string): Promise<VerifyPlan & { summary: string }>;
+  /** This device and our trusted own devices as an OMEMO URI, and its QR drawing. */
+  omemoQrCode(): Promise<{ uri: string; qr: string }>;
+  /** Publishes a device list holding only this device; returns the ids removed. */
+  omemoClearDeviceList(): Promise<number[]>;
+
+  // Files (src/core/files.ts). Optional so test doubles need not implement them.
+  /** Uploads a file to the chat (default: the current one): aesgcm:// link in OMEMO chats. */
+  sendFile?(path: string, jid?: string): Promise<void>;
+  /** The aesgcm:// links received in a chat, numbered for /url save and /url open. */
+  urlList?(jid?: string): string;
+  /** Downloads, decrypts and verifies link N (default: the newest); returns the saved path. */
+  urlSave?(n?: number, path?: string, jid?: string): Promise<string>;
+  /** Opens the saved file of link N with the system opener. */
+  urlOpen?(n?: number, jid?: string): Promise<void>;
 }

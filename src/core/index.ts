@@ -5,6 +5,7 @@ import { createXmppPort } from './xmpp-port.js';
 import { acquireLock, ensureDir } from '../store/profile.js';
 import { AccountStore } from '../store/account-store.js';
 import { FileOmemoStore, omemoDirFor } from '../store/omemo-file-store.js';
+import { HistoryStore } from '../store/history.js';
 
 export { AccountSession } from './account-session.js';
 export type * from './api.js';
@@ -26,11 +27,13 @@ export async function createAccountSession(
     const accounts = await AccountStore.open(opts.profileDir);
     const configured = await accounts.list();
     const defaultJid = opts.account ?? (configured.length > 0 ? configured[0].jid : undefined);
+    const history = HistoryStore.open(opts.profileDir);
     const session = new AccountSession({
       accounts,
       openOmemoStore: (jid) => FileOmemoStore.open(omemoDirFor(opts.profileDir, jid)),
       createXmpp: createXmppPort,
       defaultJid,
+      history,
     });
     return Object.assign(session, {
       async close() {
@@ -38,6 +41,7 @@ export async function createAccountSession(
           if (session.isConnected()) await session.disconnect();
           else await session.drain();
         } finally {
+          history.close();
           await lock.release();
         }
       },

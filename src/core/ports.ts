@@ -3,6 +3,9 @@
 import type { EncryptedElement } from '../omemo/manager.js';
 import type { Bundle } from '../omemo/device.js';
 import type { TlsPolicy } from './api.js';
+import type { MucPort } from './muc.js';
+import type { MessageExtras } from '../xmpp/message-extras.js';
+import type { UploadPort } from './files.js';
 
 export interface IncomingMessage {
   from: string; // full JID
@@ -14,6 +17,20 @@ export interface IncomingMessage {
   carbon?: 'sent' | 'received';
   stamp?: string;
   stanzaId?: string;
+  extras?: MessageExtras;
+}
+
+/** A message read from our archive (MAM); `archiveId` doubles as its stanza-id. */
+export interface ArchivedMessage extends IncomingMessage {
+  archiveId: string;
+}
+
+export interface ArchivePage {
+  messages: ArchivedMessage[];
+  complete: boolean;
+  first?: string;
+  last?: string;
+  count: number;
 }
 
 export interface XmppPortEvents {
@@ -23,19 +40,33 @@ export interface XmppPortEvents {
   message: (m: IncomingMessage) => void;
   subscription: (e: { from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }) => void;
   devicelist: (e: { jid: string; ids: number[] }) => void;
-  roster: (items: { jid: string; name?: string; subscription: string }[]) => void;
+  roster: (items: { jid: string; name?: string; subscription: string; ask?: string }[]) => void;
+  presence: (p: { from: string; type: 'available' | 'unavailable'; show?: string; status?: string }) => void;
 }
 
 export interface XmppPort {
+  /** Group chat and bookmarks (src/core/muc.ts); optional so test fakes need not have it. */
+  muc?: MucPort;
   connect(opts: { jid: string; password: string; server?: string; port?: number; tls: TlsPolicy }): Promise<string>;
   disconnect(): Promise<void>;
   on<K extends keyof XmppPortEvents>(event: K, listener: XmppPortEvents[K]): void;
-  sendPlain(to: string, body: string, id: string): Promise<void>;
-  sendEncrypted(to: string, el: EncryptedElement, id: string, opts?: { keyTransport?: boolean }): Promise<void>;
+  sendPlain(to: string, body: string, id: string, extras?: MessageExtras): Promise<void>;
+  sendEncrypted(to: string, el: EncryptedElement, id: string, opts?: { keyTransport?: boolean; extras?: MessageExtras }): Promise<void>;
+  /** A body-less receipt or chat state (never encrypted). */
+  sendSignal(to: string, extras: MessageExtras): Promise<void>;
   /** Throws an error with `condition === 'forbidden'` when the node is not visible to us. */
   fetchDeviceList(jid: string): Promise<number[]>;
   fetchBundle(jid: string, deviceId: number): Promise<Bundle>;
   publishDeviceList(ids: number[]): Promise<void>;
   publishBundle(bundle: Bundle): Promise<void>;
   subscription(action: 'request' | 'allow' | 'deny', jid: string): Promise<void>;
+  /** XEP-0363 upload and OOB links (src/xmpp/upload.ts). Optional: tests' fakes. */
+  upload?: UploadPort;
+  /** One page of our own archive (XEP-0313); before '' = the newest page. Optional: tests' fakes. */
+  mamQuery?(q: { with?: string; start?: string; after?: string; before?: string; max?: number }): Promise<ArchivePage>;
+  /** Adds or renames a roster item (a roster set with the same JID updates it). */
+  rosterAdd(jid: string, name?: string): Promise<void>;
+  rosterRemove(jid: string): Promise<void>;
+  /** Our presence: show undefined = plain available. */
+  setPresence(show?: 'away' | 'xa' | 'dnd' | 'chat', status?: string): Promise<void>;
 }

@@ -1,8 +1,8 @@
 // libsignal v3 Double Ratchet (ratchet.c / session_state.c / session_cipher.c semantics) for
 // legacy OMEMO. A SessionRecord holds the current state plus up to 40 archived ones; each state
-// keeps up to 5 receiving chains with up to 2000 skipped message keys each. Functions here mutate
-// the state they are given: session-cipher.ts always works on a freshly decoded copy and stores
-// it only on success, so a failed decryption changes nothing.
+// keeps up to 5 receiving chains with up to 2000 skipped message keys each. Encryption mutates
+// the state it is given; decryption changes a state only once the message verified, and
+// session-cipher.ts stores a record only on success, so a failed decryption changes nothing.
 import { OmemoError } from './errors.js';
 import { serializePublicKey } from './keys.js';
 import {
@@ -24,6 +24,7 @@ import {
   encodeWhisperMessageBody,
   type DecodedWhisperMessage,
   type StoredChain,
+  type StoredMessageKey,
   type StoredSessionState,
 } from './wire.js';
 
@@ -169,45 +170,67 @@ function findReceiverChain(state: SessionState, ratchetPub: Uint8Array): Chain |
   return state.receiverChains.find((c) => equalBytes(c.ratchetPub, ratchetPub));
 }
 
+/** Result of a DH ratchet step on a new remote ratchet key, not yet applied to the state. */
+interface RatchetStep {
+  rootKey: Uint8Array;
+  receivingChainKey: Uint8Array;
+  sender: Chain;
+}
+
 /** DH ratchet step on a new remote ratchet key (session_cipher_get_or_create_chain_key). */
-function createReceiverChain(state: SessionState, theirRatchet: Uint8Array): Chain {
+function ratchetStep(state: SessionState, theirRatchet: Uint8Array): RatchetStep {
   const sender = state.senderChain;
   if (!sender || !sender.ratchetPriv) throw new OmemoError('no-session', 'session state has no sending chain');
   const receiving = kdfRoot(state.rootKey, theirRatchet, sender.ratchetPriv);
   const ourNew = generateKeyPair();
   const sending = kdfRoot(receiving.rootKey, theirRatchet, ourNew.priv);
-  state.rootKey = sending.rootKey;
-  const chain: Chain = { ratchetPub: theirRatchet.slice(), chainKey: receiving.chainKey, index: 0, messageKeys: [] };
-  state.receiverChains.push(chain);
-  if (state.receiverChains.length > MAX_RECEIVER_CHAINS) state.receiverChains.shift();
-  // libsignal quirk kept for byte-compatibility: previous counter = max(index − 1, 0).
-  state.previousCounter = Math.max(sender.index - 1, 0);
-  state.senderChain = { ratchetPub: ourNew.pub, ratchetPriv: ourNew.priv, chainKey: sending.chainKey, index: 0, messageKeys: [] };
-  return chain;
+  return {
+    rootKey: sending.rootKey,
+    receivingChainKey: receiving.chainKey,
+    sender: { ratchetPub: ourNew.pub, ratchetPriv: ourNew.priv, chainKey: sending.chainKey, index: 0, messageKeys: [] },
+  };
 }
 
-/** session_cipher_get_or_create_message_keys: returns the seed for `counter`, storing skipped keys. */
-function messageKeySeed(chain: Chain, counter: number): Uint8Array {
-  if (chain.index > counter) {
-    const i = chain.messageKeys.findIndex((k) => k.index === counter);
+/** Where a message key comes from, computed without touching the chain. */
+interface SeedPlan {
+  seed: Uint8Array;
+  /** Index into the chain's skipped keys when the message was skipped earlier, else -1. */
+  storedAt: number;
+  /** Keys skipped on the way to `counter` (to be stored) and the chain key after it. */
+  skipped: StoredMessageKey[];
+  nextChainKey?: Uint8Array;
+}
+
+/** session_cipher_get_or_create_message_keys, as a plan: nothing changes until it is applied. */
+function planMessageKey(chainKey: Uint8Array, index: number, messageKeys: StoredMessageKey[], counter: number): SeedPlan {
+  if (index > counter) {
+    const i = messageKeys.findIndex((k) => k.index === counter);
     if (i < 0) throw new OmemoError('duplicate', `message ${counter} was already received`);
-    const [k] = chain.messageKeys.splice(i, 1);
-    return k.seed;
+    return { seed: messageKeys[i].seed, storedAt: i, skipped: [] };
   }
-  if (counter - chain.index > MAX_SKIP) {
+  if (counter - index > MAX_SKIP) {
     throw new OmemoError('too-far-ahead', `message ${counter} is over ${MAX_SKIP} messages into the future`);
   }
-  let ck = chain.chainKey;
-  for (let idx = chain.index; idx < counter; idx++) {
+  const skipped: StoredMessageKey[] = [];
+  let ck = chainKey;
+  for (let idx = index; idx < counter; idx++) {
     const s = chainStep(ck);
-    chain.messageKeys.push({ index: idx, seed: s.seed });
+    skipped.push({ index: idx, seed: s.seed });
     ck = s.next;
   }
-  if (chain.messageKeys.length > MAX_MESSAGE_KEYS) chain.messageKeys.splice(0, chain.messageKeys.length - MAX_MESSAGE_KEYS);
   const s = chainStep(ck);
-  chain.chainKey = s.next;
+  return { seed: s.seed, storedAt: -1, skipped, nextChainKey: s.next };
+}
+
+function applyPlan(chain: Chain, plan: SeedPlan, counter: number): void {
+  if (plan.storedAt >= 0) {
+    chain.messageKeys.splice(plan.storedAt, 1);
+    return;
+  }
+  for (const k of plan.skipped) chain.messageKeys.push(k);
+  if (chain.messageKeys.length > MAX_MESSAGE_KEYS) chain.messageKeys.splice(0, chain.messageKeys.length - MAX_MESSAGE_KEYS);
+  chain.chainKey = plan.nextChainKey!;
   chain.index = counter + 1;
-  return s.seed;
 }
 
 export interface StateDecryptResult {
@@ -216,11 +239,18 @@ export interface StateDecryptResult {
   receivingChainLength: number;
 }
 
-/** Decrypts within one state, mutating it (callers pass a copy). */
+/**
+ * Decrypts within one state. The state changes only when the message verifies and decrypts
+ * (libsignal works on a copy; planning first and applying last spares that copy per message).
+ */
 export function ratchetDecrypt(state: SessionState, msg: DecodedWhisperMessage): StateDecryptResult {
   if (!state.senderChain) throw new OmemoError('no-session', 'uninitialised session state');
-  const chain = findReceiverChain(state, msg.ratchetKey) ?? createReceiverChain(state, msg.ratchetKey);
-  const keys = deriveMessageKeys(messageKeySeed(chain, msg.counter));
+  const existing = findReceiverChain(state, msg.ratchetKey);
+  const step = existing ? undefined : ratchetStep(state, msg.ratchetKey);
+  const plan = existing
+    ? planMessageKey(existing.chainKey, existing.index, existing.messageKeys, msg.counter)
+    : planMessageKey(step!.receivingChainKey, 0, [], msg.counter);
+  const keys = deriveMessageKeys(plan.seed);
   const mac = computeMac(keys.macKey, state.remoteIdentity, state.localIdentity, msg.macInput);
   if (!equalBytes(mac, msg.mac)) throw new OmemoError('bad-mac', 'WhisperMessage MAC does not verify');
   let plaintext: Uint8Array;
@@ -229,6 +259,22 @@ export function ratchetDecrypt(state: SessionState, msg: DecodedWhisperMessage):
   } catch (e) {
     throw new OmemoError('bad-payload', `WhisperMessage does not decrypt: ${(e as Error).message}`);
   }
+  // Verified: apply.
+  let chain: Chain;
+  if (existing) {
+    chain = existing;
+  } else {
+    const s = step!;
+    const sender = state.senderChain;
+    chain = { ratchetPub: msg.ratchetKey.slice(), chainKey: s.receivingChainKey, index: 0, messageKeys: [] };
+    state.rootKey = s.rootKey;
+    state.receiverChains.push(chain);
+    if (state.receiverChains.length > MAX_RECEIVER_CHAINS) state.receiverChains.shift();
+    // libsignal quirk kept for byte-compatibility: previous counter = max(index − 1, 0).
+    state.previousCounter = Math.max(sender.index - 1, 0);
+    state.senderChain = s.sender;
+  }
+  applyPlan(chain, plan, msg.counter);
   // Any message received on this state acknowledges our key exchange.
   delete state.pendingPreKey;
   return { plaintext, receivingChainLength: chain.index };

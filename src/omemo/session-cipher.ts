@@ -160,16 +160,15 @@ function decryptWithRecord(record: SessionRecord, msg: DecodedWhisperMessage) {
   if (candidates.length === 0) throw new OmemoError('no-session', 'no session state');
   const errors: OmemoError[] = [];
   for (let i = 0; i < candidates.length; i++) {
-    const copy: SessionState = structuredClone(candidates[i]);
+    // ratchetDecrypt changes a state only on success, so no copy is needed to try the next one.
+    const state: SessionState = candidates[i];
     try {
-      const res = ratchetDecrypt(copy, msg);
-      if (i === 0 && record.current) {
-        record.current = copy;
-      } else {
+      const res = ratchetDecrypt(state, msg);
+      if (!(i === 0 && record.current)) {
         record.previous.splice(record.current ? i - 1 : i, 1);
-        record.promote(copy);
+        record.promote(state);
       }
-      return { ...res, state: copy };
+      return { ...res, state };
     } catch (e) {
       if (!isOmemoError(e)) throw e;
       errors.push(e);

@@ -12,6 +12,9 @@ import { Carbons } from './carbons.js';
 import { Disco } from './disco.js';
 import { Pep, type DeviceListEvent } from './pep.js';
 import { Messages, type IncomingMessage } from './message.js';
+import { Mam } from './mam.js';
+import { Muc } from './muc.js';
+import { Bookmarks } from './bookmarks.js';
 
 export type TlsMode = 'force' | 'allow' | 'disable';
 
@@ -76,6 +79,9 @@ export class XmppSession extends EventEmitter<XmppEvents> {
   readonly disco: Disco;
   readonly pep: Pep;
   readonly messages: Messages;
+  readonly mam: Mam;
+  readonly muc: Muc;
+  readonly bookmarks: Bookmarks;
 
   private iqGet: [string, string, IqHandler][] = [];
   private iqSet: [string, string, IqHandler][] = [];
@@ -92,6 +98,9 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     this.carbons = new Carbons(this);
     this.pep = new Pep(this);
     this.messages = new Messages(this);
+    this.mam = new Mam(this);
+    this.muc = new Muc(this);
+    this.bookmarks = new Bookmarks(this);
   }
 
   get isOnline(): boolean {
@@ -345,8 +354,11 @@ export class XmppSession extends EventEmitter<XmppEvents> {
         }
       } else if (el.name === 'message') {
         if (this.pep.handleMessage(el)) return;
+        if (this.mam.handleMessage(el)) return;
+        if (this.muc.handleMessage(el)) return;
         this.messages.handle(el);
       } else if (el.name === 'presence') {
+        if (this.muc.handlePresence(el)) return;
         this.presence.handle(el);
       }
     } catch (e) {

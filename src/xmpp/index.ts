@@ -22,3 +22,6 @@ export {
 } from './message.js';
 export type { IncomingMessage, MessageType } from './message.js';
 export * from './omemo-xml.js';
+export * from './message-extras.js';
+export { Mam, NS_MAM } from './mam.js';
+export type { ArchivedMessage, MamPage, MamQuery } from './mam.js';

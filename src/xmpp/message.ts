@@ -4,6 +4,7 @@ import { xml, type Element } from '@xmpp/client';
 import { encryptedFromXml, encryptedToXml, NS_AXOLOTL, type EncryptedElement } from './omemo-xml.js';
 import { NS_DELAY } from './carbons.js';
 import { bareOf, type XmppSession } from './connection.js';
+import { buildSignalMessage, extrasToXml, hasExtras, parseExtras, type MessageExtras } from './message-extras.js';
 
 export const NS_EME = 'urn:xmpp:eme:0';
 export const NS_HINTS = 'urn:xmpp:hints';
@@ -24,6 +25,8 @@ export interface IncomingMessage {
   stamp?: string;
   /** XEP-0359 stanza-id assigned by our server (or by the room for groupchat). */
   stanzaId?: string;
+  /** Receipts, chat states, correction, retraction, origin-id (message-extras.ts). */
+  extras?: MessageExtras;
 }
 
 let idCounter = 0;
@@ -31,11 +34,19 @@ export function newMessageId(): string {
   return `xc-${Date.now().toString(36)}-${(++idCounter).toString(36)}`;
 }
 
-export function buildChatMessage(to: string, body: string, opts: { id?: string; type?: MessageType } = {}): Element {
-  return xml('message', { to, type: opts.type ?? 'chat', id: opts.id ?? newMessageId() }, xml('body', {}, body));
+export function buildChatMessage(to: string, body: string, opts: { id?: string; type?: MessageType; extras?: MessageExtras } = {}): Element {
+  const ex = opts.extras ?? {};
+  return xml(
+    'message',
+    { to, type: opts.type ?? 'chat', id: opts.id ?? newMessageId() },
+    xml('body', {}, body),
+    ...extrasToXml(ex),
+    // A retraction must reach the archive even though its body is only a fallback.
+    ...(ex.retractId ? [xml('store', { xmlns: NS_HINTS })] : []),
+  );
 }
 
-export function buildEncryptedMessage(to: string, enc: EncryptedElement, opts: { id?: string; type?: MessageType } = {}): Element {
+export function buildEncryptedMessage(to: string, enc: EncryptedElement, opts: { id?: string; type?: MessageType; extras?: MessageExtras } = {}): Element {
   return xml(
     'message',
     { to, type: opts.type ?? 'chat', id: opts.id ?? newMessageId() },
@@ -43,6 +54,7 @@ export function buildEncryptedMessage(to: string, enc: EncryptedElement, opts: {
     xml('encryption', { xmlns: NS_EME, namespace: NS_AXOLOTL, name: 'OMEMO' }),
     xml('store', { xmlns: NS_HINTS }),
     xml('body', {}, OMEMO_FALLBACK_BODY),
+    ...extrasToXml(opts.extras ?? {}),
   );
 }
 
@@ -56,7 +68,7 @@ const TYPES: readonly string[] = ['chat', 'groupchat', 'normal', 'headline', 'er
 
 /**
  * Pure parse of a (possibly carbon-unwrapped) message. `ownBare` is used to trust stanza-ids.
- * Returns undefined for stanzas with nothing to show (chat states, receipts).
+ * Returns undefined for stanzas with nothing to show (no body, no <encrypted>, no extras).
  */
 export function parseMessage(
   el: Element,
@@ -68,8 +80,10 @@ export function parseMessage(
   const to = el.attrs.to ?? ownBare;
   const encEl = el.getChild('encrypted', NS_AXOLOTL);
   const bodyText = el.getChildText('body') ?? undefined;
-  if (!encEl && bodyText === undefined) return undefined;
+  const extras = parseExtras(el);
+  if (!encEl && bodyText === undefined && !hasExtras(extras)) return undefined;
   const msg: IncomingMessage = { from, to, type };
+  if (hasExtras(extras)) msg.extras = extras;
   if (el.attrs.id) msg.id = el.attrs.id;
   if (encEl) {
     try {
@@ -93,14 +107,21 @@ export function parseMessage(
 export class Messages {
   constructor(private readonly session: XmppSession) {}
 
-  async sendChat(to: string, body: string, opts: { id?: string; type?: MessageType } = {}): Promise<string> {
+  async sendChat(to: string, body: string, opts: { id?: string; type?: MessageType; extras?: MessageExtras } = {}): Promise<string> {
     const el = buildChatMessage(to, body, opts);
     await this.session.send(el);
     return el.attrs.id!;
   }
 
-  async sendEncrypted(to: string, enc: EncryptedElement, opts: { id?: string; type?: MessageType } = {}): Promise<string> {
+  async sendEncrypted(to: string, enc: EncryptedElement, opts: { id?: string; type?: MessageType; extras?: MessageExtras } = {}): Promise<string> {
     const el = buildEncryptedMessage(to, enc, opts);
+    await this.session.send(el);
+    return el.attrs.id!;
+  }
+
+  /** Body-less receipt or chat state. */
+  async sendSignal(to: string, extras: MessageExtras, opts: { id?: string } = {}): Promise<string> {
+    const el = buildSignalMessage(to, extras, opts.id ?? newMessageId());
     await this.session.send(el);
     return el.attrs.id!;
   }

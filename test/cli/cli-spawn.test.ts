@@ -26,10 +26,10 @@ function xchat(args: string[], input = '') {
 }
 
 describe('xchat usage errors exit 2 with a message', () => {
-  it('no subcommand: the TUI is not built yet', () => {
+  it('no subcommand without a terminal: the TUI says to use xchat run', () => {
     const r = xchat([]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/TUI is not built yet.*xchat run/);
+    expect(r.err).toMatch(/full-screen UI needs a terminal.*xchat run/);
   });
   it('unknown subcommand', () => {
     const r = xchat(['frobnicate']);

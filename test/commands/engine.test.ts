@@ -202,7 +202,7 @@ describe('completion', () => {
   });
 
   it('completes subcommands', () => {
-    expect(engine.complete('/omemo ')).toEqual(['gen', 'fingerprint', 'trust', 'untrust', 'start', 'end', 'policy', 'trustmode']);
+    expect(engine.complete('/omemo ')).toEqual(['gen', 'fingerprint', 'trust', 'untrust', 'start', 'end', 'policy', 'trustmode', 'devices', 'verify', 'qrcode', 'clear_device_list']);
     expect(engine.complete('/omemo tr')).toEqual(['trust', 'trustmode']);
     expect(engine.complete('/account ')).toEqual(['add', 'set', 'list', 'remove']);
     expect(engine.complete('/sub a')).toEqual(['allow']);

@@ -1,5 +1,6 @@
 // A CoreApi that records every call, for command tests.
-import type { AccountSettings, CoreApi, DeviceView, OmemoPolicy, TrustMode, XchatEvent } from '../../src/core/api.js';
+import type { ContactView, StatusShow } from '../../src/core/api.js';
+import type { AccountSettings, ChatState, CoreApi, DeviceView, OmemoPolicy, TrustMode, XchatEvent } from '../../src/core/api.js';
 
 export type Call = [string, ...unknown[]];
 
@@ -90,5 +91,62 @@ export class FakeCore implements CoreApi {
   async omemoTrustMode(m?: TrustMode) {
     this.rec('omemoTrustMode', m);
     return m ?? 'btbv';
+  }
+  states = true;
+  typing(jid: string, state: ChatState) {
+    this.rec('typing', jid, state);
+  }
+  chatStates(on?: boolean) {
+    this.rec('chatStates', on);
+    if (on !== undefined) this.states = on;
+    return this.states;
+  }
+  async correctLast(text: string, jid?: string) {
+    this.rec('correctLast', text, jid);
+  }
+  async retractLast(jid?: string) {
+    this.rec('retractLast', jid);
+  }
+  contacts: ContactView[] = [];
+  fps: Record<string, string[]> = {};
+  roster() {
+    return this.contacts;
+  }
+  async rosterAdd(jid: string, nick?: string) {
+    this.rec('rosterAdd', jid, nick);
+  }
+  async rosterRemove(jid: string) {
+    this.rec('rosterRemove', jid);
+  }
+  async rosterNick(jid: string, nick: string) {
+    this.rec('rosterNick', jid, nick);
+  }
+  async setStatus(show: StatusShow, message?: string) {
+    this.rec('setStatus', show, message);
+  }
+  presences() {
+    return this.contacts;
+  }
+  knownJids() {
+    return this.contacts.map((c) => c.jid);
+  }
+  knownFingerprints(jid: string) {
+    return this.fps[jid] ?? [];
+  }
+  async omemoDevices(jid?: string) {
+    this.rec('omemoDevices', jid);
+    return this.devices;
+  }
+  async omemoVerify(uri: string) {
+    this.rec('omemoVerify', uri);
+    return { jid: 'x@y', toVerify: [], alreadyVerified: [], mismatched: [], unknown: [], summary: 'verify x@y: nothing' };
+  }
+  async omemoQrCode() {
+    this.rec('omemoQrCode');
+    return { uri: 'xmpp:me@y', qr: 'QR' };
+  }
+  async omemoClearDeviceList() {
+    this.rec('omemoClearDeviceList');
+    return [];
   }
 }

@@ -38,6 +38,8 @@ from slixmpp.exceptions import IqError, IqTimeout  # noqa: E402
 from slixmpp.xmlstream.handler import Callback  # noqa: E402
 from slixmpp.xmlstream.matcher import MatchXPath  # noqa: E402
 
+import peer_extras  # noqa: E402  (receipts, chat states, corrections, retractions)
+
 NS = oldmemo.oldmemo.NAMESPACE  # eu.siacs.conversations.axolotl
 DEVICELIST_NODE = f"{NS}.devicelist"
 BUNDLE_NODE_PREFIX = f"{NS}.bundles:"
@@ -259,7 +261,8 @@ class Peer(ClientXMPP):
         # session twice and lose a ratchet step. asyncio.Lock is FIFO, so stanza order is kept.
         self.omemo_lock = asyncio.Lock()
 
-        for plugin in ("xep_0030", "xep_0004", "xep_0060", "xep_0163", "xep_0199"):
+        # xep_0184 answers receipt requests by itself (auto_ack).
+        for plugin in ("xep_0030", "xep_0004", "xep_0060", "xep_0163", "xep_0199", "xep_0184"):
             self.register_plugin(plugin)
 
         self.add_event_handler("session_start", self.guard("session_start", self.on_session_start))
@@ -276,6 +279,7 @@ class Peer(ClientXMPP):
         self.add_event_handler("presence_subscribed", self.guard("presence", self.on_presence))
         self.add_event_handler("presence_unsubscribe", self.guard("presence", self.on_presence))
         self.add_event_handler("presence_unsubscribed", self.guard("presence", self.on_presence))
+        self.add_event_handler("changed_status", self.guard("presence", self.on_changed_status))
         self.add_event_handler("failed_auth", self.on_failed_auth)
         self.add_event_handler("connection_failed", self.on_connection_failed)
         self.add_event_handler("disconnected", self.on_disconnected)
@@ -411,6 +415,12 @@ class Peer(ClientXMPP):
     async def on_presence(self, pres: Any) -> None:
         emit({"event": "presence", "from": pres["from"].bare, "type": pres["type"]})
 
+    async def on_changed_status(self, pres: Any) -> None:
+        # Availability (show/status) of a contact's resource, for tests of the sender's /status.
+        emit({"event": "presence", "from": pres["from"].bare, "resource": pres["from"].resource,
+              "type": "unavailable" if pres["type"] == "unavailable" else "available",
+              "show": pres["show"] or "", "status": pres["status"] or ""})
+
     async def on_message(self, msg: Any) -> None:
         mtype = msg["type"]
         sender = msg["from"].bare
@@ -420,12 +430,14 @@ class Peer(ClientXMPP):
             return
         if mtype == "groupchat" or msg.xml.find("{http://jabber.org/protocol/pubsub#event}event") is not None:
             return
+        for signal in peer_extras.signal_events(msg.xml, sender):
+            emit(signal)
         encrypted = msg.xml.find(f"{{{NS}}}encrypted")
         if encrypted is None:
             body = msg["body"]
             if body:
                 emit({"event": "message", "from": sender, "body": body, "encrypted": False,
-                      "id": msg["id"]})
+                      "id": msg["id"], **peer_extras.extras_of(msg.xml)})
             return
         await self.handle_encrypted(msg, sender, encrypted)
 
@@ -454,7 +466,8 @@ class Peer(ClientXMPP):
             traceback.print_exc(file=sys.stderr)
             return None
         common = {"from": sender, "sender_device": device.device_id, "prekey": prekey,
-                  "id": msg["id"], "fingerprint": fingerprint_of(device.identity_key)}
+                  "id": msg["id"], "fingerprint": fingerprint_of(device.identity_key),
+                  **peer_extras.extras_of(msg.xml)}
         if plaintext is None:
             emit({"event": "empty", **common})
             return None
@@ -464,7 +477,7 @@ class Peer(ClientXMPP):
 
     # ---------------------------------------------------------------- outgoing
     def send_omemo_stanza(self, to: str, message: omemo.Message, body: Optional[str],
-                          msg_id: Optional[str] = None) -> str:
+                          msg_id: Optional[str] = None, extras: Optional[Dict[str, Any]] = None) -> str:
         stanza = self.make_message(mto=to, mtype="chat")
         if msg_id:
             stanza["id"] = msg_id
@@ -476,6 +489,7 @@ class Peer(ClientXMPP):
         stanza.append(ET.Element("{urn:xmpp:hints}store"))
         eme = ET.Element("{urn:xmpp:eme:0}encryption", {"namespace": NS, "name": "OMEMO"})
         stanza.append(eme)
+        peer_extras.decorate(stanza.xml, extras or {})
         stanza.send()
         return stanza["id"]
 
@@ -497,7 +511,7 @@ class Peer(ClientXMPP):
         messages, errors = await self.sm.encrypt(frozenset({to}), {NS: body.encode("utf-8")})
         message = next(iter(messages))
         fallback = cmd.get("fallback", FALLBACK_BODY)
-        msg_id = self.send_omemo_stanza(to, message, fallback, cmd.get("id"))
+        msg_id = self.send_omemo_stanza(to, message, fallback, cmd.get("id"), cmd)
         return {
             "event": "sent",
             "id": msg_id,
@@ -521,6 +535,7 @@ class Peer(ClientXMPP):
                     stanza["id"] = cmd["id"]
                 elif not stanza["id"]:
                     stanza["id"] = self.new_id()
+                peer_extras.decorate(stanza.xml, cmd)
                 stanza.send()
                 emit({"event": "sent", "id": stanza["id"], "to": cmd["to"], "plain": True, **tag})
             elif name == "send_raw":
@@ -571,6 +586,8 @@ class Peer(ClientXMPP):
                 emit({"event": "pong", **tag})
             elif name == "quit":
                 await self.quit()
+            elif await peer_extras.handle_command(self, str(name), cmd, tag, emit):
+                pass
             else:
                 emit({"event": "error", "error": f"unknown command {name!r}", **tag})
         except Exception as e:  # noqa: BLE001

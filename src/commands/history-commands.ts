@@ -1,0 +1,103 @@
+// History commands (/history, /search, /logging, /privacy logging), as in Profanity; spliced into
+// the table by table.ts. They act on the core's local history and the server archive.
+import type { CoreApi } from '../core/api.js';
+import { UsageError } from './parser.js';
+import type { CommandContext, CommandDef } from './table.js';
+
+const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
+
+function need<K extends 'historyRecent' | 'fetchOlder' | 'historySearch' | 'historyLogging'>(core: CoreApi, k: K): NonNullable<CoreApi[K]> {
+  const f = core[k];
+  if (!f) throw new Error('history is not available in this session');
+  return (f as (...a: never[]) => unknown).bind(core) as NonNullable<CoreApi[K]>;
+}
+
+const LOGGING_TEXT = {
+  on: 'chat logging is on: messages are stored in this profile',
+  redact: 'chat logging is redacted: who and when are stored, message text is not',
+  off: 'chat logging is off: new messages are not stored',
+} as const;
+
+export const HISTORY_COMMANDS: readonly CommandDef[] = [
+  {
+    name: '/history',
+    synopsis: ['/history [N]', '/history older [JID]'],
+    description:
+      'Show the last N (default 20) stored messages of the current chat; older: fetch the next older page from the server archive (PageUp at the top of a window does the same).',
+    args: [
+      { name: 'N', description: 'How many messages.' },
+      { name: 'older [JID]', description: 'Page back through the server archive (default: the current chat).' },
+    ],
+    examples: ['/history', '/history 100', '/history older'],
+    complete: (_ctx, a) => (a.length === 0 ? ['older'] : []),
+    async handler(ctx, args) {
+      if (args[0] === 'older') {
+        if (args.length > 2) throw new UsageError(`unexpected argument "${args[2]}"`);
+        await need(ctx.core, 'fetchOlder')(args[1]);
+        return;
+      }
+      if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
+      let n = 20;
+      if (args[0] !== undefined) {
+        if (!/^\d+$/.test(args[0]) || Number(args[0]) < 1) throw new UsageError(`"${args[0]}" is not a number of messages`);
+        n = Number(args[0]);
+      }
+      await need(ctx.core, 'historyRecent')(n);
+    },
+  },
+  {
+    name: '/search',
+    synopsis: ['/search TEXT', '/search all TEXT'],
+    description: 'Search stored messages for all words of TEXT: in the current chat, or in every chat with all.',
+    args: [
+      { name: 'TEXT', description: 'Words the message must contain.' },
+      { name: 'all', description: 'Search every chat of the account.' },
+    ],
+    examples: ['/search pizza', '/search all meeting tomorrow'],
+    complete: (_ctx, a) => (a.length === 0 ? ['all'] : []),
+    async handler(ctx, args, raw) {
+      const all = args[0] === 'all';
+      const text = raw.rest(all ? 1 : 0).trim();
+      if (!text) throw new UsageError('missing TEXT to search for');
+      await need(ctx.core, 'historySearch')(text, { all });
+    },
+  },
+  {
+    name: '/logging',
+    synopsis: ['/logging [on|off]'],
+    description: 'Store chat messages in this profile (on, the default) or not (off). Without argument: show the setting.',
+    args: [{ name: 'on|off', description: 'on: store messages; off: store nothing new.' }],
+    examples: ['/logging', '/logging off'],
+    complete: (_ctx, a) => (a.length === 0 ? ['on', 'off'] : []),
+    async handler(ctx, args) {
+      if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
+      if (args[0] !== undefined && args[0] !== 'on' && args[0] !== 'off') throw new UsageError(`invalid setting "${args[0]}" (on|off)`);
+      const mode = await need(ctx.core, 'historyLogging')(args[0] as 'on' | 'off' | undefined);
+      info(ctx, LOGGING_TEXT[mode]);
+    },
+  },
+  {
+    name: '/privacy',
+    synopsis: ['/privacy logging on|redact|off'],
+    description: 'Privacy settings. logging redact: store who wrote when, but never the message text.',
+    args: [],
+    examples: ['/privacy logging redact'],
+    subcommands: [
+      {
+        name: 'logging',
+        synopsis: ['/privacy logging on|redact|off'],
+        description: 'on: store messages; redact: store metadata but no message text; off: store nothing.',
+        args: [{ name: 'on|redact|off', description: 'The logging mode.' }],
+        examples: ['/privacy logging redact', '/privacy logging on'],
+        complete: (_ctx, a) => (a.length === 0 ? ['on', 'redact', 'off'] : []),
+        async handler(ctx, args) {
+          if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
+          const v = args[0];
+          if (v !== undefined && v !== 'on' && v !== 'redact' && v !== 'off') throw new UsageError(`invalid setting "${v}" (on|redact|off)`);
+          const mode = await need(ctx.core, 'historyLogging')(v);
+          info(ctx, LOGGING_TEXT[mode]);
+        },
+      },
+    ],
+  },
+];

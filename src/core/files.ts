@@ -1,0 +1,334 @@
+// File sharing for one account: /sendfile (XEP-0363 upload; XEP-0454 aesgcm:// in OMEMO chats,
+// XEP-0066 OOB link otherwise) and the aesgcm:// links received per chat (/url list|save|open).
+// Transfers are streamed end to end, so memory stays flat whatever the file size. Nothing is ever
+// fetched unless the user asks.
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link as hardLink, stat, unlink } from 'node:fs/promises';
+import https from 'node:https';
+import type { IncomingMessage as HttpResponse } from 'node:http';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import type { Encryption, XchatEvent } from './api.js';
+import type { UploadService, UploadSlot } from '../xmpp/upload.js';
+import {
+  buildAesgcmUrl,
+  createMediaDecryptStream,
+  createMediaEncryptStream,
+  encryptedSize,
+  fileNameOf,
+  findAesgcmUrls,
+  MEDIA_TAG_BYTES,
+  newMediaSecret,
+  parseAesgcmUrl,
+} from '../omemo/media.js';
+import { isOmemoError } from '../omemo/errors.js';
+
+/** What files need from the XMPP floor (src/xmpp/upload.ts). */
+export interface UploadPort {
+  discover(): Promise<UploadService | undefined>;
+  requestSlot(service: string, filename: string, size: number, contentType: string): Promise<UploadSlot>;
+  sendOob(to: string, url: string, id: string): Promise<void>;
+}
+
+export interface FilesDeps {
+  emit(e: XchatEvent): void;
+  /** Undefined while offline (or when the XMPP floor has no upload support). */
+  upload(): UploadPort | undefined;
+  /** The mode the next message to `jid` uses (the session's policy decision). */
+  chatEncryption(jid: string): Promise<Encryption>;
+  /** Sends `text` OMEMO-encrypted through the normal path; never falls back to plaintext. */
+  sendEncrypted(jid: string, text: string): Promise<void>;
+  env?: NodeJS.ProcessEnv;
+  /** The system opener (default xdg-open). */
+  opener?: string;
+}
+
+export interface LinkEntry {
+  url: string; // the aesgcm:// link as received
+  from: string;
+  stamp: string;
+  name: string;
+  saved?: string;
+}
+
+const MAX_LINKS_PER_CHAT = 200;
+const IDLE_TIMEOUT_MS = 60_000;
+
+function bare(j: string): string {
+  const s = j.indexOf('/');
+  return (s === -1 ? j : j.slice(0, s)).toLowerCase();
+}
+
+function human(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const u = ['KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < u.length - 1);
+  return `${v.toFixed(1)} ${u[i]}`;
+}
+
+function expandHome(p: string): string {
+  return p === '~' ? homedir() : p.startsWith('~/') ? path.join(homedir(), p.slice(2)) : p;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Counts bytes passing through and reports whole-percent steps (at most ~100 events a file). */
+function progressCounter(total: number, report: (done: number) => void): Transform {
+  let done = 0;
+  let lastPct = -1;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      done += chunk.length;
+      const pct = total > 0 ? Math.floor((done * 100) / total) : 100;
+      if (pct !== lastPct) {
+        lastPct = pct;
+        report(done);
+      }
+      cb(null, chunk);
+    },
+  });
+}
+
+export class FilesCore {
+  private readonly links = new Map<string, LinkEntry[]>();
+
+  constructor(private readonly deps: FilesDeps) {}
+
+  private info(message: string): void {
+    this.deps.emit({ event: 'info', message });
+  }
+
+  /** Sees every event the session emits; notes aesgcm:// links of incoming messages. */
+  observe(e: XchatEvent): void {
+    if (e.event !== 'message') return;
+    const urls = findAesgcmUrls(e.body);
+    if (urls.length === 0) return;
+    const chat = e.carbon === 'sent' ? bare(e.to) : bare(e.from);
+    const list = this.links.get(chat) ?? [];
+    for (const url of urls) {
+      if (list.some((l) => l.url === url)) continue;
+      list.push({ url, from: e.from, stamp: e.stamp, name: fileNameOf(parseAesgcmUrl(url).url) });
+    }
+    if (list.length > MAX_LINKS_PER_CHAT) list.splice(0, list.length - MAX_LINKS_PER_CHAT);
+    this.links.set(chat, list);
+  }
+
+  list(jid: string): LinkEntry[] {
+    return [...(this.links.get(bare(jid)) ?? [])];
+  }
+
+  describeList(jid: string): string {
+    const list = this.list(jid);
+    if (list.length === 0) return `no encrypted file links in the chat with ${bare(jid)}`;
+    return [
+      `encrypted file links from ${bare(jid)} (/url save N [PATH] downloads one):`,
+      ...list.map((l, i) => `  ${i + 1}. ${l.name} from ${l.from} at ${l.stamp}${l.saved ? ` (saved: ${l.saved})` : ''}`),
+    ].join('\n');
+  }
+
+  private pick(jid: string, n: number | undefined): LinkEntry {
+    const list = this.links.get(bare(jid)) ?? [];
+    if (list.length === 0) throw new Error(`no encrypted file links in the chat with ${bare(jid)}`);
+    const i = n === undefined ? list.length : n;
+    if (!Number.isInteger(i) || i < 1 || i > list.length) {
+      throw new Error(`no link ${n} in the chat with ${bare(jid)}: /url list shows 1 to ${list.length}`);
+    }
+    return list[i - 1];
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  async sendFile(jid: string, file: string): Promise<void> {
+    const to = bare(jid);
+    const filePath = path.resolve(expandHome(file));
+    let st;
+    try {
+      st = await stat(filePath);
+    } catch (e) {
+      throw new Error(`cannot send ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    if (!st.isFile()) throw new Error(`cannot send ${file}: not a regular file`);
+    const up = this.deps.upload();
+    if (!up) throw new Error('not connected: use /connect JID first');
+    const mode = await this.deps.chatEncryption(to);
+    const svc = await up.discover();
+    if (!svc) throw new Error('this server offers no HTTP file upload service (XEP-0363): files cannot be sent');
+    const plainSize = st.size;
+    const size = mode === 'omemo' ? encryptedSize(plainSize) : plainSize;
+    if (svc.maxFileSize !== undefined && size > svc.maxFileSize) {
+      throw new Error(
+        `${path.basename(filePath)} is too large: ${human(size)}${mode === 'omemo' ? ' encrypted' : ''} (${size} bytes); ${svc.jid} accepts at most ${human(svc.maxFileSize)} (${svc.maxFileSize} bytes)`,
+      );
+    }
+    const name = path.basename(filePath);
+    // In an OMEMO chat the server only ever sees ciphertext: its content type says nothing more.
+    const slot = await up.requestSlot(svc.jid, name, size, 'application/octet-stream');
+    const id = randomUUID();
+    const secret = mode === 'omemo' ? newMediaSecret() : undefined;
+    const progress = progressCounter(plainSize, (done) =>
+      this.deps.emit({ event: 'progress', id, direction: 'upload', file: name, bytes: done, total: plainSize }),
+    );
+    const stages: (Readable | Transform)[] = [createReadStream(filePath), progress];
+    if (secret) stages.push(createMediaEncryptStream(secret));
+    await httpPut(slot, size, stages);
+    if (secret) {
+      await this.deps.sendEncrypted(to, buildAesgcmUrl(slot.getUrl, secret));
+    } else {
+      await up.sendOob(to, slot.getUrl, id);
+      this.deps.emit({ event: 'sent', to, id, body: slot.getUrl, encryption: 'none' });
+    }
+    this.deps.emit({ event: 'file', action: 'uploaded', jid: to, path: filePath, url: slot.getUrl, size: plainSize, encryption: mode });
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  private downloadDir(): string {
+    const env = this.deps.env ?? process.env;
+    return env.XDG_DOWNLOAD_DIR || path.join(homedir(), 'Downloads');
+  }
+
+  /** Where to save: PATH as given, PATH/NAME for a directory, else a fresh name in the download dir. */
+  private async destination(name: string, given?: string): Promise<string> {
+    if (given) {
+      const p = path.resolve(expandHome(given));
+      const st = await stat(p).catch(() => undefined);
+      if (st?.isDirectory()) return this.freeName(p, name);
+      if (st) throw new Error(`${p} already exists: give another PATH (files are never overwritten)`);
+      return p;
+    }
+    return this.freeName(this.downloadDir(), name);
+  }
+
+  private async freeName(dir: string, name: string): Promise<string> {
+    const ext = path.extname(name);
+    const stem = name.slice(0, name.length - ext.length);
+    for (let i = 0; i < 1000; i++) {
+      const p = path.join(dir, i === 0 ? name : `${stem} (${i})${ext}`);
+      if (!(await exists(p))) return p;
+    }
+    throw new Error(`no free file name for ${name} in ${dir}`);
+  }
+
+  /** Downloads link N (default: the newest) of the chat, decrypting and verifying as it streams. */
+  async save(jid: string, n?: number, given?: string): Promise<string> {
+    const entry = this.pick(jid, n);
+    const link = parseAesgcmUrl(entry.url);
+    const dest = await this.destination(entry.name, given);
+    const part = `${dest}.part`;
+    const id = randomUUID();
+    const res = await httpGet(link.url);
+    const len = Number(res.headers['content-length']);
+    const total = Number.isFinite(len) && len >= MEDIA_TAG_BYTES ? len - MEDIA_TAG_BYTES : 0;
+    try {
+      await pipeline(
+        res,
+        createMediaDecryptStream(link),
+        progressCounter(total, (done) =>
+          this.deps.emit({ event: 'progress', id, direction: 'download', file: entry.name, bytes: done, total }),
+        ),
+        // Unverified plaintext lives only under .part until the tag has checked out.
+        createWriteStream(part, { flags: 'wx', mode: 0o600 }),
+      );
+    } catch (e) {
+      res.destroy();
+      await unlink(part).catch(() => undefined);
+      if (isOmemoError(e, 'bad-payload')) {
+        throw new Error(`${entry.name} failed verification (tampered with or corrupted): nothing was saved`);
+      }
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${part} exists (another download?): remove it and try again`);
+      throw new Error(`download of ${entry.name} failed: ${(e as Error).message}`);
+    }
+    try {
+      await hardLink(part, dest); // fails instead of overwriting a file created meanwhile
+    } finally {
+      await unlink(part).catch(() => undefined);
+    }
+    entry.saved = dest;
+    const size = (await stat(dest)).size;
+    this.deps.emit({ event: 'file', action: 'saved', jid: bare(jid), path: dest, url: link.url, size, encryption: 'omemo' });
+    return dest;
+  }
+
+  /** Hands the saved file of link N to the system opener. */
+  async open(jid: string, n?: number): Promise<void> {
+    const entry = this.pick(jid, n);
+    if (!entry.saved) throw new Error(`${entry.name} is not saved yet: /url save${n === undefined ? '' : ` ${n}`} first`);
+    const opener = this.deps.opener ?? 'xdg-open';
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(opener, [entry.saved!], { stdio: 'ignore', detached: true });
+      child.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            e.code === 'ENOENT'
+              ? `cannot open ${entry.saved}: ${opener} is not installed (install xdg-utils, or open the file yourself)`
+              : `cannot open ${entry.saved}: ${e.message}`,
+          ),
+        ),
+      );
+      child.once('spawn', () => {
+        child.unref();
+        resolve();
+      });
+    });
+    this.info(`opened ${entry.saved} with ${opener}`);
+  }
+}
+
+// ---- HTTP -----------------------------------------------------------------------------------
+// node:https with the default CA store (NODE_EXTRA_CA_CERTS included); verification is never off.
+
+async function httpPut(slot: UploadSlot, size: number, stages: (Readable | Transform)[]): Promise<void> {
+  const req = https.request(slot.putUrl, {
+    method: 'PUT',
+    headers: { ...slot.putHeaders, 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' },
+  });
+  req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error('upload stalled (no progress for 60 s)')));
+  const response = new Promise<HttpResponse>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+  });
+  response.catch(() => undefined); // reported through pipeline or below
+  try {
+    await pipeline([...stages, req] as unknown as [Readable, NodeJS.WritableStream]);
+  } catch (e) {
+    req.destroy();
+    throw new Error(`upload failed: ${(e as Error).message}`);
+  }
+  const res = await response.catch((e: Error) => {
+    throw new Error(`upload failed: ${e.message}`);
+  });
+  res.resume();
+  // XEP-0363 says 201 Created; some servers answer 200 for the same success.
+  if (res.statusCode !== 201 && res.statusCode !== 200) {
+    throw new Error(`upload refused by ${new URL(slot.putUrl).host}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim());
+  }
+}
+
+function httpGet(url: string): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`download of ${url} failed: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+        return;
+      }
+      resolve(res);
+    });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error('download stalled (no data for 60 s)')));
+    req.once('error', (e) => reject(new Error(`download of ${url} failed: ${e.message}`)));
+  });
+}

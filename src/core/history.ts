@@ -1,0 +1,182 @@
+// Local history for one account session: every shown message (incoming, sent, carbons, archive)
+// is stored once; replays (archive, offline delivery) are recognised before they are decrypted.
+// The session routes incoming messages through receive() and every event through decorate().
+import type { XchatEvent } from './api.js';
+import type { IncomingMessage } from './ports.js';
+import type { HistoryRecord, HistoryRow, LoggingMode, SyncState } from '../store/history.js';
+
+export type { LoggingMode } from '../store/history.js';
+
+/** What the session needs from the history store (src/store/history.ts implements it). */
+export interface HistoryPort {
+  find(account: string, ids: { serverId?: string; from?: string; msgId?: string }): HistoryRow | undefined;
+  add(rec: HistoryRecord, mode?: LoggingMode): { added: boolean; row?: HistoryRow };
+  recent(account: string, peer: string, n: number): HistoryRow[];
+  search(account: string, text: string, opts?: { peer?: string; limit?: number }): HistoryRow[];
+  oldestServerId(account: string, peer: string): string | undefined;
+  getSyncState(account: string): SyncState;
+  setSyncState(account: string, s: { lastArchiveId?: string }): void;
+  getLogging(account: string): LoggingMode;
+  setLogging(account: string, mode: LoggingMode): void;
+}
+
+type MessageEvent = Extract<XchatEvent, { event: 'message' }>;
+
+function bare(j: string): string {
+  const i = j.indexOf('/');
+  return (i === -1 ? j : j.slice(0, i)).toLowerCase();
+}
+
+/** A stored row as the message event the front ends already display (marked archived). */
+export function rowToEvent(r: HistoryRow): XchatEvent {
+  return {
+    event: 'message',
+    from: r.from,
+    to: r.to,
+    body: r.body ?? '[not logged]',
+    encryption: r.encryption,
+    ...(r.senderDevice !== undefined ? { sender_device: r.senderDevice } : {}),
+    ...(r.trust ? { trust: r.trust as MessageEvent['trust'] } : {}),
+    ...(r.msgId ? { id: r.msgId } : {}),
+    stamp: r.stamp,
+    ...(r.direction === 'out' ? { carbon: 'sent' as const } : {}),
+    archived: true,
+  };
+}
+
+export class HistoryCore {
+  /** The incoming message being handled: its ids go with the 'message' event it produces. */
+  private ctx?: { m: IncomingMessage; archived: boolean };
+  /** Per window: messages received during the current catch-up. */
+  private counts?: Map<string, number>;
+
+  constructor(
+    private readonly store: HistoryPort | undefined,
+    private readonly account: () => string | undefined,
+  ) {}
+
+  get available(): boolean {
+    return this.store !== undefined;
+  }
+
+  private requireStore(): { store: HistoryPort; account: string } {
+    const account = this.account();
+    if (!this.store) throw new Error('history is not available in this session');
+    if (!account) throw new Error('no account: /connect JID first');
+    return { store: this.store, account };
+  }
+
+  /**
+   * True when `m` is already stored (by server id, or sender + message id): then it is skipped
+   * quietly. Our own sent message replayed by the archive learns its archive id here.
+   */
+  seen(m: IncomingMessage): boolean {
+    const account = this.account();
+    if (!this.store || !account) return false;
+    const serverId = (m as { archiveId?: string }).archiveId ?? m.stanzaId;
+    const row = this.store.find(account, { serverId, from: m.from, msgId: m.id });
+    if (!row) return false;
+    if (serverId && !row.serverId) this.store.add({ ...row, serverId });
+    return true;
+  }
+
+  async receive(m: IncomingMessage, archived: boolean, handle: () => Promise<void>): Promise<void> {
+    if (this.seen(m)) return;
+    this.ctx = { m, archived };
+    try {
+      await handle();
+    } finally {
+      this.ctx = undefined;
+    }
+  }
+
+  /** Stores message/sent events; marks archive replays. Returns the event to emit. */
+  decorate(e: XchatEvent): XchatEvent {
+    const account = this.account();
+    if (e.event === 'message' && this.ctx && !(e as { archived?: boolean }).archived) {
+      const { m, archived } = this.ctx;
+      const out = e.carbon === 'sent' || (account !== undefined && bare(e.from) === account);
+      const peer = out ? bare(e.to) : bare(e.from);
+      if (this.store && account) {
+        this.store.add(
+          {
+            account,
+            peer,
+            direction: out ? 'out' : 'in',
+            from: e.from,
+            to: e.to,
+            body: e.body,
+            encryption: e.encryption,
+            stamp: e.stamp,
+            ...(m.id ? { msgId: m.id } : {}),
+            ...(((m as { archiveId?: string }).archiveId ?? m.stanzaId) ? { serverId: (m as { archiveId?: string }).archiveId ?? m.stanzaId } : {}),
+            ...(e.sender_device !== undefined ? { senderDevice: e.sender_device } : {}),
+            ...(e.trust ? { trust: e.trust } : {}),
+            ...(e.carbon ? { carbon: e.carbon } : {}),
+          },
+          this.store.getLogging(account),
+        );
+      }
+      if (this.counts && !out) this.counts.set(peer, (this.counts.get(peer) ?? 0) + 1);
+      return archived ? { ...e, archived: true } : e;
+    }
+    if (e.event === 'sent' && this.store && account) {
+      // Our own plaintext: the archive's copy of an OMEMO message is not encrypted for this device.
+      this.store.add(
+        { account, peer: bare(e.to), direction: 'out', from: account, to: e.to, body: e.body, encryption: e.encryption, stamp: new Date().toISOString(), msgId: e.id },
+        this.store.getLogging(account),
+      );
+    }
+    return e;
+  }
+
+  startCounting(): void {
+    this.counts = new Map();
+  }
+
+  /** Per window: how many messages arrived during the catch-up. */
+  stopCounting(): Map<string, number> {
+    const c = this.counts ?? new Map<string, number>();
+    this.counts = undefined;
+    return c;
+  }
+
+  // ---- commands ---------------------------------------------------------------------------
+
+  recent(peer: string, n: number): XchatEvent[] {
+    const { store, account } = this.requireStore();
+    return store.recent(account, peer, n).map(rowToEvent);
+  }
+
+  search(text: string, peer?: string): XchatEvent[] {
+    const { store, account } = this.requireStore();
+    return store.search(account, text, peer ? { peer } : {}).map(rowToEvent);
+  }
+
+  logging(mode?: LoggingMode): LoggingMode {
+    const { store, account } = this.requireStore();
+    if (mode) store.setLogging(account, mode);
+    return store.getLogging(account);
+  }
+
+  /** Stores an archived message read by paging back (plain ones; see mam.ts). */
+  storeOlder(m: IncomingMessage & { archiveId: string }, e: XchatEvent): void {
+    this.ctx = { m, archived: false };
+    try {
+      const { archived: _shown, ...plain } = e as MessageEvent & { archived?: boolean };
+      this.decorate(plain);
+    } finally {
+      this.ctx = undefined;
+    }
+  }
+
+  find(m: IncomingMessage & { archiveId: string }): HistoryRow | undefined {
+    const account = this.account();
+    if (!this.store || !account) return undefined;
+    return this.store.find(account, { serverId: m.archiveId, from: m.from, msgId: m.id });
+  }
+
+  get port(): HistoryPort | undefined {
+    return this.store;
+  }
+}

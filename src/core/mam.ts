@@ -1,0 +1,105 @@
+// Catch-up from our own archive (XEP-0313) after connecting, and paging back through a window.
+// The session holds live messages while this runs, so everything is decrypted in archive order
+// with the OMEMO manager in catch-up mode (prekeys replaced, empty replies sent, only at the end).
+import type { XchatEvent } from './api.js';
+import type { ArchivedMessage, IncomingMessage, XmppPort } from './ports.js';
+import type { HistoryCore } from './history.js';
+import { rowToEvent } from './history.js';
+
+export const CATCH_UP_PAGE = 100;
+export const OLDER_PAGE = 50;
+
+export interface CatchUpDeps {
+  xmpp: XmppPort;
+  history: HistoryCore;
+  account: string;
+  /** Handles one message as if it had just arrived (dedupe, decrypt, store, emit). */
+  process(m: IncomingMessage, archived: boolean): Promise<void>;
+  /** The next live message held back while catching up. */
+  nextHeld(): IncomingMessage | undefined;
+  warn(message: string): void;
+}
+
+/** Reads everything archived since the last archive id we stored, then the held live messages. */
+export async function catchUp(d: CatchUpDeps): Promise<void> {
+  const store = d.history.port;
+  if (store && d.xmpp.mamQuery) {
+    try {
+      const state = store.getSyncState(d.account);
+      if (!state.initialized) {
+        // A new profile: nothing in the archive was encrypted for this device; start from now.
+        const page = await d.xmpp.mamQuery({ before: '', max: 1 });
+        store.setSyncState(d.account, page.last ? { lastArchiveId: page.last } : {});
+      } else {
+        let after = state.lastArchiveId;
+        for (;;) {
+          const page = await d.xmpp.mamQuery({ ...(after ? { after } : {}), max: CATCH_UP_PAGE });
+          for (const m of page.messages) await d.process(m, true);
+          if (page.last && page.last !== after) {
+            after = page.last;
+            store.setSyncState(d.account, { lastArchiveId: after });
+          } else {
+            break; // a server that stops moving forward must not loop us
+          }
+          if (page.complete || page.count === 0) break;
+        }
+      }
+    } catch (e) {
+      d.warn(`could not read the message archive (messages sent while you were away may be missing): ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  for (let m = d.nextHeld(); m; m = d.nextHeld()) await d.process(m, false);
+}
+
+export function awaySummary(counts: Map<string, number>): XchatEvent[] {
+  return [...counts].map(([jid, n]) => ({ event: 'info', message: `${n} message${n === 1 ? '' : 's'} from ${jid} while you were away` }));
+}
+
+/**
+ * One page of older messages with `peer` before the oldest we have. Encrypted messages that are
+ * not in local history are not decrypted: the ratchet has moved on, and an old PreKey message
+ * must never replace a live session. Returns the events to show, oldest first.
+ */
+export async function fetchOlder(
+  xmpp: XmppPort,
+  history: HistoryCore,
+  account: string,
+  peer: string,
+  cursor: string | undefined,
+): Promise<{ events: XchatEvent[]; first?: string; complete: boolean; unreadable: number }> {
+  if (!xmpp.mamQuery) throw new Error('the message archive is not available');
+  const before = cursor ?? history.port?.oldestServerId(account, peer) ?? '';
+  const page = await xmpp.mamQuery({ with: peer, before, max: OLDER_PAGE });
+  const events: XchatEvent[] = [];
+  let unreadable = 0;
+  for (const m of page.messages as ArchivedMessage[]) {
+    const row = history.find(m);
+    if (row) {
+      events.push(rowToEvent(row));
+      continue;
+    }
+    if (m.encrypted || m.body === undefined || m.type === 'error') {
+      unreadable++;
+      continue;
+    }
+    const e = {
+      event: 'message' as const,
+      from: m.from,
+      to: m.to,
+      body: m.body,
+      encryption: 'none' as const,
+      ...(m.id ? { id: m.id } : {}),
+      stamp: m.stamp ?? new Date().toISOString(),
+      ...(bareOf(m.from) === account ? { carbon: 'sent' as const } : {}),
+      archived: true,
+    };
+    history.storeOlder(m, e);
+    events.push(e);
+  }
+  return { events, ...(page.first ? { first: page.first } : {}), complete: page.complete || page.count === 0, unreadable };
+}
+
+function bareOf(j: string): string {
+  const i = j.indexOf('/');
+  return (i === -1 ? j : j.slice(0, i)).toLowerCase();
+}

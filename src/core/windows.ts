@@ -1,0 +1,445 @@
+// The window model of the TUI (Profanity style), kept free of any UI library so it can be unit
+// tested and reused by `xchat run`: window 1 is the console, every conversation gets its own
+// window. Fed by XchatEvents; the view reads windows()/current() and re-renders on subscribe().
+import type { CoreApi, Encryption, XchatEvent } from './api.js';
+import type { TrustState } from '../omemo/store.js';
+
+export type LineKind = 'message' | 'sent' | 'info' | 'error' | 'warning';
+
+export interface WindowLine {
+  /** ms since epoch */
+  time: number;
+  /** Shown before the body ('me' for our own messages); absent for info lines. */
+  from?: string;
+  body: string;
+  kind: LineKind;
+  encryption?: Encryption;
+  trust?: TrustState;
+  /** Message id, so corrections/retractions can find the line. */
+  id?: string;
+  /** A continuation line of multi-line text (shown without time). */
+  cont?: boolean;
+}
+
+export interface Window {
+  /** 1 = console; chat windows take the lowest free number from 2 on (10 is shown as 0 on keys). */
+  num: number;
+  kind: 'console' | 'chat';
+  /** Bare JID (lower case) of a chat window. */
+  jid?: string;
+  /** Display name: 'console' or the bare JID as first seen. */
+  name: string;
+  lines: WindowLine[];
+  /** Messages received while the window was not the current one. */
+  unread: number;
+  /** Something other than a message (info, error) arrived while not current. */
+  activity: boolean;
+  encryption?: Encryption;
+  /** From the latest message / trust event: true trusted|verified, false untrusted|undecided. */
+  trusted?: boolean;
+  presence?: string;
+  chatState?: string;
+  /** Lines scrolled up from the bottom (0 = following new lines). */
+  scroll: number;
+  /** Message ids shown here: history replays do not duplicate live messages. */
+  ids: Set<string>;
+}
+
+export interface WindowsOptions {
+  /** Switching to a chat window makes it the core's current chat (plain lines go there). */
+  core?: Pick<CoreApi, 'openChat' | 'currentChat'> & Partial<Pick<CoreApi, 'fetchOlder'>>;
+  /** Readable text of a non-message event (the TUI passes the CLI's formatter). */
+  format?: (e: XchatEvent) => string;
+  now?: () => number;
+  /** Oldest lines are dropped beyond this many per window. */
+  maxLines?: number;
+}
+
+/** Narrow interface the command table uses (/win, /wins, /close, /clear, /notify). */
+export interface WindowsApi {
+  list(): readonly Window[];
+  current(): Window;
+  /** By number or JID; undefined when there is no such window. */
+  focus(target: number | string): Window | undefined;
+  close(num?: number): Window;
+  clear(): void;
+  prune(): number[];
+  notify(on?: boolean): boolean;
+}
+
+const bare = (jid: string) => jid.split('/')[0].toLowerCase();
+
+function defaultFormat(e: XchatEvent): string {
+  const m = (e as { message?: unknown }).message;
+  return typeof m === 'string' ? m : JSON.stringify(e);
+}
+
+export class WindowManager implements WindowsApi {
+  private readonly wins = new Map<number, Window>();
+  private readonly byJid = new Map<string, number>();
+  private cur = 1;
+  private notifyOn = true;
+  private readonly listeners = new Set<() => void>();
+  private readonly notifyListeners = new Set<(w: Window, line: WindowLine) => void>();
+  private readonly now: () => number;
+  private readonly maxLines: number;
+  private readonly format: (e: XchatEvent) => string;
+  /** Bumped on every change: the view keys its re-render on it. */
+  version = 0;
+  /** Connection status for the console title. */
+  status: { state: 'connecting' | 'online' | 'offline'; jid?: string } = { state: 'offline' };
+
+  constructor(private readonly opts: WindowsOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.maxLines = opts.maxLines ?? 100_000;
+    this.format = opts.format ?? defaultFormat;
+    this.wins.set(1, { num: 1, kind: 'console', name: 'console', lines: [], unread: 0, activity: false, scroll: 0, ids: new Set() });
+  }
+
+  // ---- reading --------------------------------------------------------------------------
+
+  list(): readonly Window[] {
+    return [...this.wins.values()].sort((a, b) => a.num - b.num);
+  }
+
+  current(): Window {
+    return this.wins.get(this.cur)!;
+  }
+
+  get(num: number): Window | undefined {
+    return this.wins.get(num);
+  }
+
+  chatWindow(jid: string): Window | undefined {
+    const n = this.byJid.get(bare(jid));
+    return n === undefined ? undefined : this.wins.get(n);
+  }
+
+  /** Called on every change (re-render). */
+  subscribe(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Called for messages that land in a window other than the current one, when /notify is on. */
+  onNotify(l: (w: Window, line: WindowLine) => void): () => void {
+    this.notifyListeners.add(l);
+    return () => this.notifyListeners.delete(l);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  // ---- commands -------------------------------------------------------------------------
+
+  focus(target: number | string): Window | undefined {
+    const w = typeof target === 'number' ? this.wins.get(target) : this.chatWindow(target);
+    if (!w) return undefined;
+    this.cur = w.num;
+    w.unread = 0;
+    w.activity = false;
+    if (w.kind === 'chat' && w.jid && this.opts.core && this.opts.core.currentChat() !== w.jid) {
+      this.opts.core.openChat(w.jid);
+    }
+    this.changed();
+    return w;
+  }
+
+  /** Closes a chat window (default: the current one); the console cannot be closed. */
+  close(num: number = this.cur): Window {
+    const w = this.wins.get(num);
+    if (!w) throw new Error(`no window ${num}`);
+    if (w.kind === 'console') throw new Error('the console (window 1) cannot be closed');
+    this.wins.delete(num);
+    if (w.jid) this.byJid.delete(w.jid);
+    if (this.cur === num) {
+      // Profanity goes back to the console; simple and predictable.
+      this.cur = 1;
+      this.current().unread = 0;
+      this.current().activity = false;
+    }
+    this.changed();
+    return w;
+  }
+
+  clear(): void {
+    const w = this.current();
+    w.lines = [];
+    w.ids.clear();
+    w.scroll = 0;
+    this.changed();
+  }
+
+  /** Closes every chat window without unread messages except the current one. */
+  prune(): number[] {
+    const closed: number[] = [];
+    for (const w of this.list()) {
+      if (w.kind === 'chat' && w.num !== this.cur && w.unread === 0) {
+        this.wins.delete(w.num);
+        if (w.jid) this.byJid.delete(w.jid);
+        closed.push(w.num);
+      }
+    }
+    if (closed.length) this.changed();
+    return closed;
+  }
+
+  notify(on?: boolean): boolean {
+    if (on !== undefined && on !== this.notifyOn) {
+      this.notifyOn = on;
+      this.changed();
+    }
+    return this.notifyOn;
+  }
+
+  /** Next (dir 1) or previous (dir -1) window, wrapping around. */
+  cycle(dir: 1 | -1): Window {
+    const l = this.list();
+    const i = l.findIndex((w) => w.num === this.cur);
+    const next = l[(i + dir + l.length) % l.length];
+    return this.focus(next.num)!;
+  }
+
+  /** The next window (after the current one, wrapping) with unread messages or activity. */
+  nextUnread(): Window | undefined {
+    const l = this.list();
+    const i = l.findIndex((w) => w.num === this.cur);
+    for (let k = 1; k < l.length; k++) {
+      const w = l[(i + k) % l.length];
+      if (w.unread > 0) return this.focus(w.num);
+    }
+    for (let k = 1; k < l.length; k++) {
+      const w = l[(i + k) % l.length];
+      if (w.activity) return this.focus(w.num);
+    }
+    return undefined;
+  }
+
+  /** Scrolls the current window by n lines (positive: older); at the top asks the archive for more. */
+  scrollBy(n: number): void {
+    const w = this.current();
+    const max = Math.max(0, w.lines.length - 1);
+    if (n > 0 && w.scroll >= max && w.kind === 'chat' && w.jid && this.opts.core?.fetchOlder) {
+      this.opts.core.fetchOlder(w.jid).catch((e: unknown) => this.addLine(w, { time: this.now(), body: `cannot fetch older messages: ${e instanceof Error ? e.message : String(e)}`, kind: 'error' }));
+    }
+    const s = Math.min(max, Math.max(0, w.scroll + n));
+    if (s !== w.scroll) {
+      w.scroll = s;
+      this.changed();
+    }
+  }
+
+  // ---- lines ----------------------------------------------------------------------------
+
+  /** Opens (or finds) the chat window of a JID without focusing it. */
+  openWindow(jid: string): Window {
+    const key = bare(jid);
+    const existing = this.chatWindow(key);
+    if (existing) return existing;
+    let num = 2;
+    while (this.wins.has(num)) num++;
+    const w: Window = { num, kind: 'chat', jid: key, name: jid.split('/')[0], lines: [], unread: 0, activity: false, scroll: 0, ids: new Set() };
+    this.wins.set(num, w);
+    this.byJid.set(key, num);
+    return w;
+  }
+
+  /** Adds a line to a window: keeps a scrolled-up view still, counts unread, notifies. */
+  addLine(w: Window, line: WindowLine): void {
+    // Multi-line text (help, lists) becomes one stored line per text line: rendering then
+    // maps stored lines to rows without re-splitting thousands of lines.
+    const parts = line.body.split('\n');
+    const rows: WindowLine[] = parts.map((body, i) => (i === 0 ? { ...line, body } : { time: line.time, body, kind: line.kind, cont: true }));
+    for (const r of rows) w.lines.push(r);
+    if (line.id) w.ids.add(line.id);
+    if (w.scroll > 0) w.scroll += rows.length; // do not yank a reader who scrolled up
+    if (w.lines.length > this.maxLines) {
+      // Drop in chunks so the array shift cost is amortized.
+      const drop = w.lines.length - this.maxLines + Math.min(1000, Math.floor(this.maxLines / 10));
+      for (const l of w.lines.splice(0, drop)) if (l.id) w.ids.delete(l.id);
+      w.scroll = Math.min(w.scroll, Math.max(0, w.lines.length - 1));
+    }
+    if (w.num !== this.cur) {
+      if (line.kind === 'message') {
+        w.unread++;
+        if (this.notifyOn) for (const l of this.notifyListeners) l(w, line);
+      } else w.activity = true;
+    }
+    this.changed();
+  }
+
+  /**
+   * A message replayed from history or the server archive: placed by time (usually above what
+   * is shown), never unread, never notified, and skipped when its id is already in the window.
+   */
+  private addArchived(w: Window, line: WindowLine): void {
+    if (line.id && w.ids.has(line.id)) return;
+    const rows: WindowLine[] = line.body.split('\n').map((body, i) => (i === 0 ? { ...line, body } : { time: line.time, body, kind: line.kind, cont: true }));
+    const before = w.lines.length;
+    // Insertion point: before every (multi-line) entry newer than this one.
+    // Older than everything (a page from the archive): straight to the top.
+    let i = before > 0 && line.time < w.lines[0].time ? 0 : before;
+    while (i > 0) {
+      let head = i - 1;
+      while (head > 0 && w.lines[head].cont) head--;
+      if (w.lines[head].time <= line.time) break;
+      i = head;
+    }
+    w.lines.splice(i, 0, ...rows);
+    if (line.id) w.ids.add(line.id);
+    // Lines inserted below the view's bottom line would push it up: keep showing the same lines.
+    if (w.scroll > 0 && i >= before - w.scroll) w.scroll += rows.length;
+    this.changed();
+  }
+
+  /** Command output: always in the current window. */
+  show(e: XchatEvent): void {
+    this.addLine(this.current(), this.eventLine(e));
+  }
+
+  private eventLine(e: XchatEvent): WindowLine {
+    const kind: LineKind = e.event === 'error' ? 'error' : e.event === 'warning' ? 'warning' : 'info';
+    return { time: this.now(), body: this.format(e), kind };
+  }
+
+  /** Where a non-message event about `jid` goes: its chat window if open, else the console. */
+  private windowFor(jid: string | undefined): Window {
+    return (jid && this.chatWindow(jid)) || this.wins.get(1)!;
+  }
+
+  /** Core events (core.on). */
+  handle(e: XchatEvent): void {
+    switch (e.event) {
+      case 'message': {
+        const peer = e.carbon === 'sent' ? e.to : e.from;
+        const w = this.openWindow(peer);
+        const t = Date.parse(e.stamp);
+        const line: WindowLine = {
+          time: Number.isNaN(t) ? this.now() : t,
+          from: e.carbon === 'sent' ? 'me' : bare(e.from),
+          body: e.body,
+          kind: e.carbon === 'sent' ? 'sent' : 'message',
+          encryption: e.encryption,
+          ...(e.trust ? { trust: e.trust } : {}),
+          ...(e.id ? { id: e.id } : {}),
+        };
+        if (e.archived) {
+          this.addArchived(w, line);
+          return;
+        }
+        w.encryption = e.encryption;
+        if (e.encryption === 'omemo' && e.trust) w.trusted = e.trust === 'trusted' || e.trust === 'verified';
+        this.addLine(w, line);
+        return;
+      }
+      case 'sent': {
+        const w = this.openWindow(e.to);
+        w.encryption = e.encryption;
+        this.addLine(w, { time: this.now(), from: 'me', body: e.body, kind: 'sent', encryption: e.encryption, id: e.id });
+        return;
+      }
+      case 'chat': {
+        const w = this.openWindow(e.jid);
+        const before = w.encryption;
+        w.encryption = e.encryption;
+        if (before !== e.encryption) {
+          this.addLine(w, { time: this.now(), body: e.encryption === 'omemo' ? 'messages are encrypted with OMEMO' : 'messages are NOT encrypted', kind: 'info' });
+        }
+        // /msg and /omemo start make the chat the core's current one: follow it.
+        if (this.opts.core?.currentChat() === w.jid && this.cur !== w.num) this.focus(w.num);
+        else this.changed();
+        return;
+      }
+      case 'status': {
+        this.status = { state: e.status, ...(e.jid ? { jid: e.jid } : {}) };
+        this.addLine(this.wins.get(1)!, this.eventLine(e));
+        return;
+      }
+      case 'trust': {
+        const w = this.chatWindow(e.jid);
+        if (w) w.trusted = e.state === 'trusted' || e.state === 'verified';
+        this.addLine(this.windowFor(e.jid), this.eventLine(e));
+        return;
+      }
+      case 'error':
+        this.addLine(this.windowFor(e.from), this.eventLine(e));
+        return;
+      case 'warning':
+        this.addLine(this.windowFor(e.jid), this.eventLine(e));
+        return;
+      case 'device':
+        this.addLine(this.windowFor(e.jid), this.eventLine(e));
+        return;
+      case 'subscription':
+        this.addLine(this.windowFor(e.from), this.eventLine(e));
+        return;
+      case 'info':
+        this.addLine(this.wins.get(1)!, this.eventLine(e));
+        return;
+      default:
+        this.handleOther(e);
+    }
+  }
+
+  /** Kinds added after this file (and a few known ones shown specially); the rest: info lines. */
+  private handleOther(e: XchatEvent): void {
+    const r = e as unknown as Record<string, unknown>;
+    const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
+    const jid = str('jid') ?? str('from');
+    switch (r.event) {
+      case 'chatstate': {
+        const w = jid ? this.chatWindow(jid) : undefined;
+        if (w) {
+          w.chatState = str('state');
+          this.changed();
+        }
+        return;
+      }
+      case 'receipt':
+        return; // not shown: a line per delivered message would drown the chat
+      case 'presence': {
+        // Shown in an open chat window only: at login every contact reports in.
+        const w = jid ? this.chatWindow(jid) : undefined;
+        const show = str('show');
+        if (!w || !show) return;
+        const status = str('status');
+        w.presence = status ? `${show}: ${status}` : show;
+        this.addLine(w, this.eventLine(e));
+        return;
+      }
+      case 'correction':
+      case 'retraction': {
+        const peer = str('carbon') === 'sent' || this.isOwn(str('from')) ? str('to') : str('from');
+        const w = peer ? this.chatWindow(peer) : undefined;
+        const id = str('id');
+        if (w && id && this.editLine(w, id, r.event === 'retraction' ? '[retracted]' : `${str('body') ?? ''} [corrected]`, str('new_id'))) return;
+        break;
+      }
+    }
+    this.addLine(this.windowFor(jid), this.eventLine(e));
+  }
+
+  private isOwn(jid: string | undefined): boolean {
+    return !!jid && !!this.status.jid && bare(jid) === bare(this.status.jid);
+  }
+
+  /** Rewrites a recent line by message id (corrections only ever target recent messages). */
+  private editLine(w: Window, id: string, body: string, newId?: string): boolean {
+    for (let i = w.lines.length - 1, n = 0; i >= 0 && n < 2000; i--, n++) {
+      const l = w.lines[i];
+      if (l.id === id) {
+        w.lines[i] = { ...l, body, ...(newId ? { id: newId } : {}) };
+        this.changed();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Subscribes to a core; returns the unsubscribe function. */
+  attach(core: Pick<CoreApi, 'on'>): () => void {
+    return core.on((e) => this.handle(e));
+  }
+}

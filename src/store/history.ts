@@ -1,0 +1,294 @@
+// Local message history: one SQLite database per profile (better-sqlite3, WAL), every message
+// stored once, decrypted, with the ids that let replays (MAM, offline delivery, carbons) be
+// recognised. Appends are an indexed INSERT, so their cost does not grow with the history; FTS5
+// (external content, kept in step by triggers) serves /search.
+import Database from 'better-sqlite3';
+import { closeSync, openSync, chmodSync } from 'node:fs';
+import * as path from 'node:path';
+import { FILE_MODE } from './profile.js';
+
+export type LoggingMode = 'on' | 'redact' | 'off';
+
+export interface HistoryRecord {
+  /** Own bare JID. */
+  account: string;
+  /** The window: the contact's bare JID. */
+  peer: string;
+  direction: 'in' | 'out';
+  from: string;
+  to: string;
+  /** null when stored redacted (metadata only). */
+  body: string | null;
+  encryption: 'omemo' | 'none';
+  stamp: string;
+  /** The sender's message id (our own id for our messages; XEP-0359 origin-id equivalent). */
+  msgId?: string;
+  /** Id given by our server: XEP-0359 stanza-id or MAM archive id (one namespace for our archive). */
+  serverId?: string;
+  senderDevice?: number;
+  trust?: string;
+  carbon?: 'sent' | 'received';
+}
+
+export interface HistoryRow extends HistoryRecord {
+  seq: number;
+  redacted: boolean;
+}
+
+interface DbRow {
+  seq: number;
+  account: string;
+  peer: string;
+  direction: 'in' | 'out';
+  from_jid: string;
+  from_bare: string;
+  to_jid: string;
+  body: string | null;
+  encryption: 'omemo' | 'none';
+  stamp: string;
+  msg_id: string | null;
+  server_id: string | null;
+  sender_device: number | null;
+  trust: string | null;
+  carbon: 'sent' | 'received' | null;
+  redacted: number;
+}
+
+export interface SyncState {
+  /** Set once the first catch-up ran: from then on the archive is read from `lastArchiveId` on. */
+  initialized: boolean;
+  /** Newest archive id seen; absent with `initialized` = read the archive from its start. */
+  lastArchiveId?: string;
+}
+
+function bare(j: string): string {
+  const i = j.indexOf('/');
+  return (i === -1 ? j : j.slice(0, i)).toLowerCase();
+}
+
+/** One ISO form (UTC, milliseconds) so stamps from servers and from us sort as text. */
+function normStamp(s: string): string {
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? new Date().toISOString() : new Date(t).toISOString();
+}
+
+function toRow(r: DbRow): HistoryRow {
+  return {
+    seq: r.seq,
+    account: r.account,
+    peer: r.peer,
+    direction: r.direction,
+    from: r.from_jid,
+    to: r.to_jid,
+    body: r.body,
+    encryption: r.encryption,
+    stamp: r.stamp,
+    redacted: r.redacted === 1,
+    ...(r.msg_id !== null ? { msgId: r.msg_id } : {}),
+    ...(r.server_id !== null ? { serverId: r.server_id } : {}),
+    ...(r.sender_device !== null ? { senderDevice: r.sender_device } : {}),
+    ...(r.trust !== null ? { trust: r.trust } : {}),
+    ...(r.carbon !== null ? { carbon: r.carbon } : {}),
+  };
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  from_jid TEXT NOT NULL,
+  from_bare TEXT NOT NULL,
+  to_jid TEXT NOT NULL,
+  body TEXT,
+  encryption TEXT NOT NULL,
+  stamp TEXT NOT NULL,
+  msg_id TEXT,
+  server_id TEXT,
+  sender_device INTEGER,
+  trust TEXT,
+  carbon TEXT,
+  redacted INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_server_id ON messages(account, server_id) WHERE server_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(account, from_bare, msg_id) WHERE msg_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_peer ON messages(account, peer, stamp, seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, content='messages', content_rowid='seq');
+CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
+  INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages WHEN old.body IS NOT NULL BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
+END;
+CREATE TABLE IF NOT EXISTS kv (
+  account TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (account, key)
+);
+`;
+
+export const HISTORY_FILE = 'history.db';
+
+export class HistoryStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  private constructor(file: string) {
+    // Create the file 0600 before SQLite opens it: its -wal/-shm files copy the main file's mode.
+    if (file !== ':memory:') {
+      closeSync(openSync(file, 'a', FILE_MODE));
+      chmodSync(file, FILE_MODE);
+    }
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a crash may lose the last commits, never corrupt; MAM refills them.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    const d = this.db;
+    this.stmts = {
+      insert: d.prepare(
+        `INSERT INTO messages (account, peer, direction, from_jid, from_bare, to_jid, body, encryption, stamp, msg_id, server_id, sender_device, trust, carbon, redacted)
+         VALUES (@account, @peer, @direction, @from_jid, @from_bare, @to_jid, @body, @encryption, @stamp, @msg_id, @server_id, @sender_device, @trust, @carbon, @redacted)`,
+      ),
+      byServerId: d.prepare<[string, string], DbRow>('SELECT * FROM messages WHERE account = ? AND server_id = ?'),
+      byMsgId: d.prepare<[string, string, string], DbRow>(
+        'SELECT * FROM messages WHERE account = ? AND from_bare = ? AND msg_id = ? ORDER BY seq DESC LIMIT 1',
+      ),
+      setServerId: d.prepare<[string, number]>('UPDATE messages SET server_id = ? WHERE seq = ? AND server_id IS NULL'),
+      recent: d.prepare<[string, string, number], DbRow>(
+        'SELECT * FROM messages WHERE account = ? AND peer = ? ORDER BY stamp DESC, seq DESC LIMIT ?',
+      ),
+      oldestServerId: d.prepare<[string, string], { server_id: string }>(
+        'SELECT server_id FROM messages WHERE account = ? AND peer = ? AND server_id IS NOT NULL ORDER BY stamp ASC, seq ASC LIMIT 1',
+      ),
+      search: d.prepare<[string, string, number], DbRow>(
+        `SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+         WHERE messages_fts MATCH ? AND m.account = ? ORDER BY m.seq DESC LIMIT ?`,
+      ),
+      searchPeer: d.prepare<[string, string, string, number], DbRow>(
+        `SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid
+         WHERE messages_fts MATCH ? AND m.account = ? AND m.peer = ? ORDER BY m.seq DESC LIMIT ?`,
+      ),
+      count: d.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE account = ?'),
+      getKv: d.prepare<[string, string], { value: string }>('SELECT value FROM kv WHERE account = ? AND key = ?'),
+      setKv: d.prepare<[string, string, string]>(
+        'INSERT INTO kv (account, key, value) VALUES (?, ?, ?) ON CONFLICT(account, key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  /** Opens (creating) `<profileDir>/history.db`; `':memory:'` for tests. */
+  static open(profileDir: string | ':memory:'): HistoryStore {
+    return new HistoryStore(profileDir === ':memory:' ? ':memory:' : path.join(profileDir, HISTORY_FILE));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** The stored message this one repeats (same server id, or same sender and message id). */
+  find(account: string, ids: { serverId?: string; from?: string; msgId?: string }): HistoryRow | undefined {
+    if (ids.serverId) {
+      const r = this.stmts.byServerId.get(account, ids.serverId);
+      if (r) return toRow(r);
+    }
+    if (ids.msgId && ids.from) {
+      const r = this.stmts.byMsgId.get(account, bare(ids.from), ids.msgId);
+      if (r) return toRow(r);
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores `rec` unless it is already there (by server id, or by sender + message id: then a newly
+   * learned server id is attached, e.g. our own sent message replayed by the archive).
+   * `mode` 'redact' keeps metadata only; 'off' stores nothing. Returns whether it was new.
+   */
+  add(rec: HistoryRecord, mode: LoggingMode = 'on'): { added: boolean; row?: HistoryRow } {
+    const existing = this.find(rec.account, { serverId: rec.serverId, from: rec.from, msgId: rec.msgId });
+    if (existing) {
+      if (rec.serverId && !existing.serverId) {
+        this.stmts.setServerId.run(rec.serverId, existing.seq);
+        existing.serverId = rec.serverId;
+      }
+      return { added: false, row: existing };
+    }
+    if (mode === 'off') return { added: true };
+    const redacted = mode === 'redact';
+    const info = this.stmts.insert.run({
+      account: rec.account,
+      peer: rec.peer,
+      direction: rec.direction,
+      from_jid: rec.from,
+      from_bare: bare(rec.from),
+      to_jid: rec.to,
+      body: redacted ? null : rec.body,
+      encryption: rec.encryption,
+      stamp: normStamp(rec.stamp),
+      msg_id: rec.msgId ?? null,
+      server_id: rec.serverId ?? null,
+      sender_device: rec.senderDevice ?? null,
+      trust: rec.trust ?? null,
+      carbon: rec.carbon ?? null,
+      redacted: redacted ? 1 : 0,
+    });
+    const row: HistoryRow = { ...rec, stamp: normStamp(rec.stamp), body: redacted ? null : rec.body, seq: Number(info.lastInsertRowid), redacted };
+    return { added: true, row };
+  }
+
+  /** The last `n` messages of a window, oldest first. */
+  recent(account: string, peer: string, n: number): HistoryRow[] {
+    return this.stmts.recent.all(account, bare(peer), n).map(toRow).reverse();
+  }
+
+  /** Messages whose body contains all words of `text` (newest `limit`), oldest first. */
+  search(account: string, text: string, opts: { peer?: string; limit?: number } = {}): HistoryRow[] {
+    const words = text.split(/\s+/).filter(Boolean);
+    if (words.length === 0) return [];
+    // Each word as a quoted FTS5 string: user text never becomes query syntax.
+    const q = words.map((w) => `"${w.replace(/"/g, '""')}"`).join(' ');
+    const limit = opts.limit ?? 100;
+    const rows = opts.peer ? this.stmts.searchPeer.all(q, account, bare(opts.peer), limit) : this.stmts.search.all(q, account, limit);
+    return rows.map(toRow).reverse();
+  }
+
+  /** The archive id of the oldest stored message of a window (where paging back starts). */
+  oldestServerId(account: string, peer: string): string | undefined {
+    return this.stmts.oldestServerId.get(account, bare(peer))?.server_id;
+  }
+
+  count(account: string): number {
+    return this.stmts.count.get(account)?.n ?? 0;
+  }
+
+  getSyncState(account: string): SyncState {
+    const v = this.stmts.getKv.get(account, 'mam');
+    if (!v) return { initialized: false };
+    try {
+      const s = JSON.parse(v.value) as SyncState;
+      return { initialized: true, ...(typeof s.lastArchiveId === 'string' ? { lastArchiveId: s.lastArchiveId } : {}) };
+    } catch {
+      return { initialized: false };
+    }
+  }
+
+  setSyncState(account: string, s: { lastArchiveId?: string }): void {
+    this.stmts.setKv.run(account, 'mam', JSON.stringify({ lastArchiveId: s.lastArchiveId }));
+  }
+
+  getLogging(account: string): LoggingMode {
+    const v = this.stmts.getKv.get(account, 'logging')?.value;
+    return v === 'off' || v === 'redact' ? v : 'on';
+  }
+
+  setLogging(account: string, mode: LoggingMode): void {
+    this.stmts.setKv.run(account, 'logging', mode);
+  }
+
+  /** Runs `fn` in one transaction (a catch-up page commits at once). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

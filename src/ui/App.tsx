@@ -1,0 +1,270 @@
+// The full-screen TUI: title bar, the current window's visible rows, status bar, input line.
+// Everything shown comes from the WindowManager; keys go to the LineEditor or switch windows.
+import { Box, Text, useStdin, useStdout } from 'ink';
+import { useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
+import type { Completion, ExecResult } from '../commands/engine.js';
+import type { WindowManager } from '../core/windows.js';
+import { createKeyDecoder, type KeyPress } from './keys.js';
+import { LineEditor } from './line-editor.js';
+import { encryptionLabel, statusParts, titleText, visibleRows, type Row } from './view-model.js';
+
+export interface AppEngine {
+  execute(line: string): Promise<ExecResult>;
+  completeAt(line: string, cursor?: number): Completion;
+}
+
+export interface AppProps {
+  windows: WindowManager;
+  engine: AppEngine;
+  /** /quit or Ctrl-C. */
+  onQuit: () => void;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  rows?: number;
+  columns?: number;
+  now?: () => number;
+  /** XEP-0085: what the user is doing in a chat window (the core skips repeats). */
+  onTyping?: (jid: string, state: 'composing' | 'paused' | 'active') => void;
+}
+
+/** Rows other than the window body: title, status, input. */
+const CHROME = 3;
+
+function useTerminalSize(rowsProp?: number, colsProp?: number): { rows: number; columns: number } {
+  const { stdout } = useStdout();
+  const [, redraw] = useReducer((x: number) => x + 1, 0);
+  useEffect(() => {
+    stdout.on('resize', redraw);
+    return () => {
+      stdout.off('resize', redraw);
+    };
+  }, [stdout]);
+  return { rows: rowsProp ?? stdout.rows ?? 24, columns: colsProp ?? stdout.columns ?? 80 };
+}
+
+/** Re-renders at each minute boundary so the status bar clock stays right. */
+function useMinuteClock(now: () => number): number {
+  const [, tick] = useReducer((x: number) => x + 1, 0);
+  const t = now();
+  useEffect(() => {
+    const timer = setTimeout(tick, 60_000 - (t % 60_000) + 50);
+    timer.unref?.();
+    return () => clearTimeout(timer);
+  }, [Math.floor(t / 60_000)]);
+  return t;
+}
+
+const rowColor = (kind: Row['kind']): string | undefined =>
+  kind === 'error' ? 'red' : kind === 'warning' ? 'yellow' : kind === 'sent' ? 'cyan' : kind === 'info' ? 'gray' : undefined;
+
+export function TitleBar({ windows, columns }: { windows: WindowManager; columns: number }) {
+  const text = titleText(windows);
+  const enc = encryptionLabel(windows.current());
+  const color = enc.includes('untrusted') || enc === '[unencrypted]' ? 'red' : enc ? 'green' : 'blue';
+  return (
+    <Box height={1} width={columns}>
+      <Text backgroundColor={color} color="white" bold wrap="truncate-end">
+        {(' ' + text).padEnd(columns)}
+      </Text>
+    </Box>
+  );
+}
+
+export function WindowBody({ windows, height, columns }: { windows: WindowManager; height: number; columns: number }) {
+  const w = windows.current();
+  const rows = visibleRows(w.lines, w.scroll, height, columns);
+  return (
+    <Box flexDirection="column" height={height} width={columns} overflow="hidden">
+      {rows.map((r, i) => (
+        <Text key={i} wrap="truncate-end" {...(rowColor(r.kind) ? { color: rowColor(r.kind) } : {})}>
+          {r.text === '' ? ' ' : r.text}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+export function StatusBar({ windows, columns, now }: { windows: WindowManager; columns: number; now: number }) {
+  const p = statusParts(windows, now);
+  return (
+    <Box height={1} width={columns}>
+      <Text wrap="truncate-end">
+        <Text color="cyan">{p.time}</Text>
+        {p.tags.map((t, i) => (
+          <Text key={i} bold={t.current} inverse={t.current}>
+            {' '}
+            {t.text}
+          </Text>
+        ))}
+        {p.right ? ` ${p.right}` : ''}
+      </Text>
+    </Box>
+  );
+}
+
+export function InputLine({ editor, columns }: { editor: LineEditor; columns: number }) {
+  const prompt = '> ';
+  const room = Math.max(1, columns - prompt.length - 1);
+  // Scroll the line horizontally so the cursor stays visible.
+  const start = Math.max(0, editor.cursor - room + 1);
+  const shown = editor.text.slice(start, start + room);
+  const at = editor.cursor - start;
+  return (
+    <Box height={1} width={columns}>
+      <Text wrap="truncate-end">
+        {prompt}
+        {shown.slice(0, at)}
+        <Text inverse>{shown[at] ?? ' '}</Text>
+        {shown.slice(at + 1)}
+      </Text>
+    </Box>
+  );
+}
+
+/** Seconds of no typing after which a composing chat state turns into paused. */
+const PAUSE_AFTER_MS = 5000;
+
+export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping }: AppProps) {
+  useSyncExternalStore(
+    (l) => windows.subscribe(l),
+    () => windows.version,
+  );
+  const { rows, columns } = useTerminalSize(rowsProp, colsProp);
+  const time = useMinuteClock(now);
+  const bodyHeight = Math.max(1, rows - CHROME);
+  const editor = useRef(new LineEditor()).current;
+  const [, redraw] = useReducer((x: number) => x + 1, 0);
+  // Lines run one after another, in the order typed (a message typed during /connect waits).
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const latest = useRef({ bodyHeight, onQuit, engine, onTyping });
+  latest.current = { bodyHeight, onQuit, engine, onTyping };
+
+  const { internal_eventEmitter: input, setRawMode } = useStdin();
+
+  useEffect(() => {
+    setRawMode(true);
+    const run = (line: string) => {
+      const { engine: eng, onQuit: quit } = latest.current;
+      const isCommand = line.trimStart().startsWith('/');
+      if (!isCommand && line.trim() !== '' && windows.current().kind === 'console') {
+        windows.show({ event: 'error', message: 'this is the console: open a chat with /msg JID, or switch with /win N' });
+        return;
+      }
+      queue.current = queue.current
+        .then(() => eng.execute(line))
+        .then(
+          (r) => {
+            if (r.quit) quit();
+          },
+          (e: unknown) => windows.show({ event: 'error', message: e instanceof Error ? e.message : String(e) }),
+        );
+    };
+    const onKey = (k: KeyPress) => {
+      const page = Math.max(1, latest.current.bodyHeight - 1);
+      const n = k.name;
+      if (k.ctrl && n === 'c') return latest.current.onQuit();
+      if (k.meta && n && /^[0-9]$/.test(n)) {
+        windows.focus(n === '0' ? 10 : Number(n));
+        return;
+      }
+      const f = n ? /^f([1-9]|10)$/.exec(n) : null;
+      if (f) {
+        windows.focus(Number(f[1]));
+        return;
+      }
+      if (k.meta && n === 'left') return void windows.cycle(-1);
+      if (k.meta && n === 'right') return void windows.cycle(1);
+      if (k.meta && n === 'a') return void windows.nextUnread();
+      if (n === 'pageup') return windows.scrollBy(page);
+      if (n === 'pagedown') return windows.scrollBy(-page);
+      if (k.meta) return; // unbound Alt combination: never typed into the line
+      if (k.ctrl) {
+        if (n === 'a') editor.home();
+        else if (n === 'e') editor.end();
+        else if (n === 'u') editor.killToStart();
+        else if (n === 'w') editor.killWord();
+        else if (n === 'h') editor.backspace();
+        else return;
+        return redraw();
+      }
+      switch (n) {
+        case 'return':
+        case 'enter':
+          run(editor.submit());
+          break;
+        case 'tab':
+          editor.tab((l, c) => latest.current.engine.completeAt(l, c));
+          break;
+        case 'up':
+          editor.up();
+          break;
+        case 'down':
+          editor.down();
+          break;
+        case 'left':
+          editor.left();
+          break;
+        case 'right':
+          editor.right();
+          break;
+        case 'home':
+          editor.home();
+          break;
+        case 'end':
+          editor.end();
+          break;
+        case 'backspace':
+          editor.backspace();
+          break;
+        case 'delete':
+          editor.del();
+          break;
+        default:
+          if (k.text === undefined) return;
+          editor.insert(k.text);
+      }
+      redraw();
+    };
+    let pauseTimer: NodeJS.Timeout | undefined;
+    // The last state told to each chat: only changes are reported.
+    const told = new Map<string, 'composing' | 'paused' | 'active'>();
+    const tell = (jid: string, state: 'composing' | 'paused' | 'active') => {
+      if (told.get(jid) === state) return;
+      told.set(jid, state);
+      latest.current.onTyping?.(jid, state);
+    };
+    // After each edit: tell the chat whether a message is being written (not for /commands).
+    const typing = () => {
+      const jid = windows.current().jid;
+      clearTimeout(pauseTimer);
+      for (const [other, state] of told) if (other !== jid && state !== 'active') tell(other, 'active');
+      if (!jid) return;
+      if (editor.text.trim() !== '' && !editor.text.startsWith('/')) {
+        tell(jid, 'composing');
+        pauseTimer = setTimeout(() => tell(jid, 'paused'), PAUSE_AFTER_MS);
+        pauseTimer.unref?.();
+      } else if (told.has(jid)) tell(jid, 'active');
+    };
+    const decoder = createKeyDecoder((k) => {
+      const before = editor.text;
+      onKey(k);
+      if (editor.text !== before) typing();
+    });
+    const onInput = (data: string) => decoder.write(data);
+    input.on('input', onInput);
+    return () => {
+      input.off('input', onInput);
+      decoder.close();
+      clearTimeout(pauseTimer);
+      setRawMode(false);
+    };
+  }, [input, setRawMode, windows, editor]);
+
+  return (
+    <Box flexDirection="column" width={columns} height={rows}>
+      <TitleBar windows={windows} columns={columns} />
+      <WindowBody windows={windows} height={bodyHeight} columns={columns} />
+      <StatusBar windows={windows} columns={columns} now={time} />
+      <InputLine editor={editor} columns={columns} />
+    </Box>
+  );
+}

@@ -1,0 +1,132 @@
+// Message Archive Management (XEP-0313, urn:xmpp:mam:2) over our own archive, paged with RSM
+// (XEP-0059). A <result> is only believed when it comes from our own account (no `from`, or our
+// bare JID) and answers a query id we sent: anyone else injecting results could otherwise plant
+// messages "from" any contact in our history.
+import { xml, type Element } from '@xmpp/client';
+import { NS_DELAY, NS_FORWARD } from './carbons.js';
+import { parseMessage, type IncomingMessage } from './message.js';
+import type { XmppSession } from './connection.js';
+
+export const NS_MAM = 'urn:xmpp:mam:2';
+export const NS_RSM = 'http://jabber.org/protocol/rsm';
+const NS_DATA = 'jabber:x:data';
+
+export interface ArchivedMessage extends IncomingMessage {
+  archiveId: string;
+}
+
+export interface MamQuery {
+  /** Only messages with this bare JID. */
+  with?: string;
+  /** ISO time: messages from then on. */
+  start?: string;
+  /** RSM: the page after this archive id. */
+  after?: string;
+  /** RSM: the page before this id; '' = the last page. */
+  before?: string;
+  max?: number;
+}
+
+export interface MamPage {
+  /** Oldest first. Results whose message has nothing to show are omitted (ids still count). */
+  messages: ArchivedMessage[];
+  complete: boolean;
+  first?: string;
+  last?: string;
+  /** Results in the page, including omitted ones. */
+  count: number;
+}
+
+interface Active {
+  results: ArchivedMessage[];
+  count: number;
+}
+
+let queryCounter = 0;
+
+export class Mam {
+  private readonly active = new Map<string, Active>();
+
+  constructor(private readonly session: XmppSession) {}
+
+  /** One page. */
+  async query(q: MamQuery = {}): Promise<MamPage> {
+    const queryid = `q${Date.now().toString(36)}${(++queryCounter).toString(36)}`;
+    const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_MAM))];
+    if (q.with) fields.push(xml('field', { var: 'with' }, xml('value', {}, q.with)));
+    if (q.start) fields.push(xml('field', { var: 'start' }, xml('value', {}, q.start)));
+    const rsm = [xml('max', {}, String(q.max ?? 100))];
+    if (q.after !== undefined) rsm.push(xml('after', {}, q.after));
+    if (q.before !== undefined) rsm.push(xml('before', {}, q.before));
+    const active: Active = { results: [], count: 0 };
+    this.active.set(queryid, active);
+    try {
+      const res = await this.session.iq(
+        'set',
+        xml('query', { xmlns: NS_MAM, queryid }, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields), xml('set', { xmlns: NS_RSM }, ...rsm)),
+        undefined,
+        60_000,
+      );
+      const fin = res.getChild('fin', NS_MAM);
+      const set = fin?.getChild('set', NS_RSM);
+      return {
+        messages: active.results,
+        complete: fin?.attrs.complete === 'true',
+        first: set?.getChildText('first') ?? undefined,
+        last: set?.getChildText('last') ?? undefined,
+        count: active.count,
+      };
+    } finally {
+      this.active.delete(queryid);
+    }
+  }
+
+  /** Every page after `after` (or from `start`), until the server says complete. */
+  async queryAll(q: Omit<MamQuery, 'before'>, onPage?: (p: MamPage) => void | Promise<void>): Promise<{ last?: string; count: number }> {
+    let after = q.after;
+    let count = 0;
+    let last: string | undefined;
+    for (;;) {
+      const page = await this.query({ ...q, ...(after !== undefined ? { after } : {}) });
+      count += page.count;
+      if (page.last) last = page.last;
+      if (onPage) await onPage(page);
+      // A server that stops moving forward must not loop us forever.
+      if (page.complete || page.count === 0 || !page.last || page.last === after) break;
+      after = page.last;
+    }
+    return { last, count };
+  }
+
+  /** Called for every incoming <message>; true when it was a MAM result (taken or dropped). */
+  handleMessage(el: Element): boolean {
+    const result = el.getChild('result', NS_MAM);
+    if (!result) return false;
+    const s = this.session;
+    const from = el.attrs.from;
+    if (!s.isOwnAccount(from)) {
+      s.emitError(`dropped a spoofed archive (MAM) result from ${from}: only our own server may send them`, {
+        from,
+        condition: 'spoofed-mam-result',
+      });
+      return true;
+    }
+    const active = result.attrs.queryid !== undefined ? this.active.get(result.attrs.queryid) : undefined;
+    if (!active) {
+      s.emitError(`dropped an archive (MAM) result${from ? ` from ${from}` : ''} for a query we did not send (${result.attrs.queryid ?? 'no query id'})`, {
+        from,
+        condition: 'unknown-mam-query',
+      });
+      return true;
+    }
+    active.count++;
+    const fwd = result.getChild('forwarded', NS_FORWARD);
+    const inner = fwd?.getChild('message');
+    const id = result.attrs.id;
+    if (!inner || !id) return true;
+    const stamp = fwd!.getChild('delay', NS_DELAY)?.attrs.stamp;
+    const msg = parseMessage(inner, s.bareJid, stamp ? { stamp } : {});
+    if (msg && msg.type !== 'error' && msg.type !== 'groupchat') active.results.push({ ...msg, archiveId: id, stanzaId: id });
+    return true;
+  }
+}
