@@ -182,7 +182,7 @@ export class FilesCore {
     const progress = progressCounter(plainSize, (done) =>
       this.deps.emit({ event: 'progress', id, direction: 'upload', file: name, bytes: done, total: plainSize }),
     );
-    const stages: (Readable | Transform)[] = [createReadStream(filePath), progress];
+    const stages: (Readable | Transform)[] = [createReadStream(filePath, { highWaterMark: 1 << 20 }), progress];
     if (secret) stages.push(createMediaEncryptStream(secret));
     await httpPut(slot, size, stages);
     if (secret) {

@@ -371,7 +371,7 @@ export class MucCore implements MucApi {
       if (missing.length) {
         throw new Error(
           `OMEMO refused in ${r.room}: the room is not ${missing.map(describeFeature).join(' and ')} (missing disco feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')}); ` +
-            'OMEMO needs the real JID of every member. An owner can change it: /room config members-only on, /room config nonanonymous on',
+            `OMEMO needs the real JID of every member. An owner can change it: ${missing.map((f) => `/room config ${f === 'muc_membersonly' ? 'members-only' : 'nonanonymous'} on`).join(', ')}`,
         );
       }
     }

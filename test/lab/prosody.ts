@@ -106,8 +106,9 @@ Component ${lua('muc.' + o.domain)} "muc"
 
 Component ${lua('upload.' + o.domain)} "http_file_share"
   ssl = { certificate = ${lua(o.cert)}, key = ${lua(o.key)} }
-  http_host = ${lua('upload.' + o.domain)}
-  http_external_url = ${lua(`https://upload.${o.domain}:${o.https}/`)}
+  -- Served under the domain itself: "upload.localhost" does not resolve on every machine.
+  http_host = ${lua(o.domain)}
+  http_external_url = ${lua(`https://${o.domain}:${o.https}/`)}
 `;
 }
 

@@ -39,6 +39,8 @@ from slixmpp.xmlstream.handler import Callback  # noqa: E402
 from slixmpp.xmlstream.matcher import MatchXPath  # noqa: E402
 
 import peer_extras  # noqa: E402  (receipts, chat states, corrections, retractions)
+import peer_muc  # noqa: E402  (group chat with OMEMO)
+import peer_files  # noqa: E402  (XEP-0363 upload, XEP-0454 aesgcm:// links)
 
 NS = oldmemo.oldmemo.NAMESPACE  # eu.siacs.conversations.axolotl
 DEVICELIST_NODE = f"{NS}.devicelist"
@@ -264,6 +266,7 @@ class Peer(ClientXMPP):
         # xep_0184 answers receipt requests by itself (auto_ack).
         for plugin in ("xep_0030", "xep_0004", "xep_0060", "xep_0163", "xep_0199", "xep_0184"):
             self.register_plugin(plugin)
+        peer_muc.setup(self)
 
         self.add_event_handler("session_start", self.guard("session_start", self.on_session_start))
         # slixmpp's own "message" event only fires for stanzas with a <body>; OMEMO key-transport
@@ -428,7 +431,10 @@ class Peer(ClientXMPP):
             emit({"event": "message_error", "from": sender, "id": msg["id"],
                   "condition": msg["error"]["condition"], "text": msg["error"]["text"]})
             return
-        if mtype == "groupchat" or msg.xml.find("{http://jabber.org/protocol/pubsub#event}event") is not None:
+        if mtype == "groupchat":
+            await peer_muc.on_groupchat(self, msg, emit)
+            return
+        if msg.xml.find("{http://jabber.org/protocol/pubsub#event}event") is not None:
             return
         for signal in peer_extras.signal_events(msg.xml, sender):
             emit(signal)
@@ -586,7 +592,11 @@ class Peer(ClientXMPP):
                 emit({"event": "pong", **tag})
             elif name == "quit":
                 await self.quit()
+            elif await peer_muc.handle_command(self, str(name), cmd, tag, emit):
+                pass
             elif await peer_extras.handle_command(self, str(name), cmd, tag, emit):
+                pass
+            elif await peer_files.handle_command(self, str(name), cmd, tag, emit):
                 pass
             else:
                 emit({"event": "error", "error": f"unknown command {name!r}", **tag})
