@@ -45,7 +45,7 @@ async function fixture(baseDir: string, size: number): Promise<Fixture> {
   // Filler: copies of the real record under other contacts' addresses (same size on disk).
   const record = (await store.loadSession(peer))!;
   for (let i = 1; i < size; i++) await store.storeSession({ jid: `contact${i}@bench`, deviceId: i }, record);
-  const files = (await fsp.readdir(store.sessionsDir)).filter((f) => f.endsWith('.json')).length;
+  const files = (await fsp.readdir(store.sessionsDir)).filter((f) => /\.(json|log)$/.test(f)).length;
   if (files !== size) throw new Error(`persistence: expected ${size} session files, found ${files}`);
   return { store, peer, dir };
 }

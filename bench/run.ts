@@ -2,7 +2,7 @@
 // python-omemo see the same machine state, medians of N runs, one markdown table (or --json).
 // Reports; never asserts: the exit code is 0 whatever the goals say (non-zero only if a
 // benchmark itself crashes).
-//   npm run bench -- [--json] [--runs N] [--quick] [--no-python]
+//   npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui]
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { usePrimitives, nodePrimitives } from '../src/omemo/primitives.js';
 import { BACKENDS, median, w1Manager, w1Session, w2Manager, w2Session, w3Manager, type BackendName } from './omemo.js';
 import { persistence } from './persistence.js';
+import { tuiRows } from './tui.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
@@ -19,7 +20,7 @@ const opt = (f: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (flag('--help') || flag('-h')) {
-  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python]');
+  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui]');
   process.exit(0);
 }
 const JSON_OUT = flag('--json');
@@ -260,6 +261,14 @@ async function main(): Promise<void> {
     await runPersistence();
   }
   const rows = buildRows();
+  // The real TUI in tmux, beside Profanity (needs `npm run build`, tmux; --no-tui skips it).
+  if (!flag('--no-tui')) {
+    try {
+      rows.push(...(await tuiRows({ quick: QUICK, log })));
+    } catch (e) {
+      log(`TUI benchmarks unavailable: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   const cpus = os.cpus();
   const env = {
     node: process.version,

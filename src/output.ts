@@ -52,6 +52,12 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
       return `* ${e.jid} is ${e.show}${e.status ? ` (${e.status})` : ''}`;
     case 'chat':
       return `* chat with ${e.jid} (${e.encryption === 'omemo' ? 'OMEMO' : 'plaintext'})`;
+    case 'progress':
+      return `* ${e.direction} ${e.file}: ${e.total > 0 ? Math.floor((e.bytes * 100) / e.total) : 100}% (${e.bytes} of ${e.total} bytes)`;
+    case 'file':
+      return e.action === 'uploaded'
+        ? `* sent ${e.path} to ${e.jid} (${e.size} bytes, ${e.encryption === 'omemo' ? 'encrypted' : 'NOT encrypted'})`
+        : `* saved ${e.path} (${e.size} bytes, verified)`;
     default:
       return JSON.stringify(e);
   }

@@ -6,6 +6,14 @@ import type { CommandContext, CommandDef, RawArgs } from './table.js';
 
 const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
 
+/**
+ * Transfers run in the background: front ends run one command at a time, and a long upload must
+ * not hold up the next line. The session tracks them (drain waits); failures become error events.
+ */
+function background<T>(ctx: CommandContext, p: Promise<T>, done?: (v: T) => void): void {
+  p.then(done, (e: unknown) => ctx.emit({ event: 'error', message: e instanceof Error ? e.message : String(e) }));
+}
+
 function need<K extends 'sendFile' | 'urlList' | 'urlSave' | 'urlOpen'>(core: CoreApi, k: K): NonNullable<CoreApi[K]> {
   const f = core[k];
   if (!f) throw new Error('file sharing is not available in this session');
@@ -35,10 +43,10 @@ export const FILE_COMMANDS: readonly CommandDef[] = [
       'Send a file to the current chat through the server\'s HTTP upload service (XEP-0363). In an OMEMO chat the file is encrypted first (AES-256-GCM, XEP-0454) and only the encrypted aesgcm:// link, which holds the key, is sent; in a plaintext chat the https link is sent as is.',
     args: [{ name: 'PATH', description: 'The file (~ is your home directory; quote paths with spaces or type them as the rest of the line).' }],
     examples: ['/sendfile ~/photos/cat.jpg', '/sendfile "my notes.txt"'],
-    async handler(ctx, args, raw) {
+    handler(ctx, args, raw) {
       const file = pathArg(args, raw, 0);
       if (!file) throw new UsageError('missing PATH');
-      await need(ctx.core, 'sendFile')(file);
+      background(ctx, need(ctx.core, 'sendFile')(file));
     },
   },
   {
@@ -70,10 +78,9 @@ export const FILE_COMMANDS: readonly CommandDef[] = [
           { name: 'PATH', description: 'Where to save: a new file or an existing directory.' },
         ],
         examples: ['/url save', '/url save 1 /tmp/photo.jpg'],
-        async handler(ctx, args, raw) {
+        handler(ctx, args, raw) {
           const { n, next } = linkNumber(args);
-          const dest = await need(ctx.core, 'urlSave')(n, pathArg(args, raw, next));
-          info(ctx, `saved ${dest}`);
+          background(ctx, need(ctx.core, 'urlSave')(n, pathArg(args, raw, next)), (dest) => info(ctx, `saved ${dest}`));
         },
       },
       {

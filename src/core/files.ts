@@ -4,7 +4,7 @@
 // fetched unless the user asks.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link as hardLink, stat, unlink } from 'node:fs/promises';
+import { link as hardLink, mkdir, stat, unlink } from 'node:fs/promises';
 import https from 'node:https';
 import type { IncomingMessage as HttpResponse } from 'node:http';
 import { homedir } from 'node:os';
@@ -182,7 +182,7 @@ export class FilesCore {
     const progress = progressCounter(plainSize, (done) =>
       this.deps.emit({ event: 'progress', id, direction: 'upload', file: name, bytes: done, total: plainSize }),
     );
-    const stages: (Readable | Transform)[] = [createReadStream(filePath, { highWaterMark: 1 << 20 }), progress];
+    const stages: (Readable | Transform)[] = [createReadStream(filePath, { highWaterMark: 1 << 18 }), progress];
     if (secret) stages.push(createMediaEncryptStream(secret));
     await httpPut(slot, size, stages);
     if (secret) {
@@ -210,7 +210,9 @@ export class FilesCore {
       if (st) throw new Error(`${p} already exists: give another PATH (files are never overwritten)`);
       return p;
     }
-    return this.freeName(this.downloadDir(), name);
+    const dir = this.downloadDir();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return this.freeName(dir, name);
   }
 
   private async freeName(dir: string, name: string): Promise<string> {

@@ -154,6 +154,7 @@ export class MucCore implements MucApi {
 
   /** After login: rejoin the rooms we were in and join autojoin bookmarks. */
   async online(): Promise<void> {
+    if (!this.port) return; // a port without group chat (test doubles)
     const p = this.requirePort();
     const want = new Map<string, { nick?: string; password?: string }>();
     for (const r of this.roomMap.values()) want.set(r.room, { nick: r.nick, ...(r.password ? { password: r.password } : {}) });

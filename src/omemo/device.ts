@@ -3,7 +3,7 @@
 import { OmemoError } from './errors.js';
 import { serializePublicKey } from './keys.js';
 import { generateKeyPair, randomBytes } from './primitives.js';
-import type { PreKeyBundle } from './session-cipher.js';
+import { markSignatureVerified, type PreKeyBundle } from './session-cipher.js';
 import type { OmemoStore, OwnIdentity, PreKeyRecord, SignedPreKeyRecord } from './store.js';
 import { xeddsaSign, xeddsaVerify } from './xeddsa.js';
 
@@ -162,26 +162,33 @@ export async function ownBundle(store: OmemoStore): Promise<Bundle> {
 
 // ------------------------------------------------------------------------------------------------
 // Low-order points. X25519 with a clamped scalar maps every point of order dividing 8 to zero, so
-// a peer offering one makes the shared secret public. libsodium's blocklist, reduced mod p (the
-// top bit is ignored by X25519 and values ≥ p wrap), covers all of them: 0, 1, the two order-8
-// u-coordinates and p−1.
+// a peer offering one makes the shared secret public. X25519 ignores the top bit and reduces mod p;
+// below 2^255 only 0 and 1 have a second encoding (p, p+1), so libsodium's seven encodings are all
+// of them: 0, 1, the two order-8 u-coordinates, p−1, p and p+1.
 const P = (1n << 255n) - 19n;
-const LOW_ORDER_U = new Set<bigint>([
+const LOW_ORDER_ENCODINGS: readonly Uint8Array[] = [
   0n,
   1n,
   325606250916557431795983626356110631294008115727848805560023387167927233504n,
   39382357235489614581723060781553021112529911719440698176882885853963445705823n,
   P - 1n,
-]);
+  P,
+  P + 1n,
+].map((u) => {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, u >>= 8n) out[i] = Number(u & 0xffn);
+  return out;
+});
 
-function uCoordinate(raw32: Uint8Array): bigint {
-  let u = 0n;
-  for (let i = 31; i >= 0; i--) u = (u << 8n) | BigInt(i === 31 ? raw32[i] & 0x7f : raw32[i]);
-  return u % P;
-}
-
+/** Byte comparison against the list (no BigInt: bundles carry ~100 keys, checked on every fetch). */
 export function isLowOrderPoint(raw32: Uint8Array): boolean {
-  return LOW_ORDER_U.has(uCoordinate(raw32));
+  let found = 0;
+  for (const enc of LOW_ORDER_ENCODINGS) {
+    let diff = (raw32[31] & 0x7f) ^ enc[31];
+    for (let i = 0; i < 31; i++) diff |= raw32[i] ^ enc[i];
+    found |= diff === 0 ? 1 : 0;
+  }
+  return found !== 0;
 }
 
 function checkKey(k: unknown, what: string): asserts k is Uint8Array {
@@ -222,13 +229,13 @@ export function validateBundle(bundle: Bundle): void {
   if (!ok) throw new OmemoError('bad-signature', 'signed prekey signature does not verify against the identity key');
 }
 
-/** Validate and choose one random one-time prekey for X3DH. */
+/** Validate and choose one random one-time prekey for X3DH (the signature is verified once here). */
 export function pickPreKeyBundle(bundle: Bundle): PreKeyBundle {
   validateBundle(bundle);
   const b = randomBytes(4);
   const idx = (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) % bundle.preKeys.length;
   const pk = bundle.preKeys[idx];
-  return {
+  const picked: PreKeyBundle = {
     deviceId: bundle.deviceId,
     identityKey: bundle.identityKey,
     signedPreKeyId: bundle.signedPreKeyId,
@@ -237,4 +244,7 @@ export function pickPreKeyBundle(bundle: Bundle): PreKeyBundle {
     preKeyId: pk.id,
     preKey: pk.key,
   };
+  // initSessionFromBundle need not verify the signature again.
+  markSignatureVerified(picked);
+  return picked;
 }

@@ -12,13 +12,12 @@ import {
   pickPreKeyBundle,
   refillPreKeys,
   rotateSignedPreKeyIfDue,
-  validateBundle,
   type Bundle,
 } from './device.js';
 import { OmemoError, isOmemoError } from './errors.js';
 import { fingerprintHex, normalizeFingerprint } from './fingerprint.js';
 import { decodeUtf8, decryptPayload, encodeUtf8, encryptPayload, keyTransportMaterial } from './payload.js';
-import { decryptFromDevice, encryptForDevice, hasSession, initSessionFromBundle } from './session-cipher.js';
+import { decryptFromDevice, encryptForDevice, hasSession, initSessionFromBundle, type PreKeyBundle } from './session-cipher.js';
 import type { DeviceAddress, DeviceInfo, OmemoStore, TrustRecord, TrustState } from './store.js';
 import { equalBytes } from './primitives.js';
 import { DEFAULT_TRUST_MODE, decideNewIdentity, isUsable, type TrustMode } from './trust.js';
@@ -220,14 +219,19 @@ export class OmemoManager {
     return failures;
   }
 
-  private async fetchValid(fetchBundle: FetchBundle, jid: string, deviceId: number): Promise<{ bundle: Bundle } | { error: string }> {
+  private async fetchValid(
+    fetchBundle: FetchBundle,
+    jid: string,
+    deviceId: number,
+  ): Promise<{ bundle: Bundle; picked: PreKeyBundle } | { error: string }> {
     try {
       const bundle = await fetchBundle(jid, deviceId);
-      validateBundle(bundle);
+      // Validates too; picking now lets the session build skip a second signature check.
+      const picked = pickPreKeyBundle(bundle);
       if (bundle.deviceId !== deviceId) {
         throw new OmemoError('bad-bundle', `bundle names device ${bundle.deviceId}, expected ${deviceId}`);
       }
-      return { bundle };
+      return { bundle, picked };
     } catch (e) {
       return { error: describeError(e) };
     }
@@ -348,7 +352,7 @@ export class OmemoManager {
 
     const needBundle: Target[] = [];
     for (const t of targets) if (!(await hasSession(this.store, t))) needBundle.push(t);
-    const fetched = new Map<string, { bundle: Bundle } | { error: string }>();
+    const fetched = new Map<string, { bundle: Bundle; picked: PreKeyBundle } | { error: string }>();
     const results = await Promise.all(needBundle.map((t) => this.fetchValid(fetchBundle, t.jid, t.deviceId)));
     needBundle.forEach((t, i) => fetched.set(`${t.jid}\u0000${t.deviceId}`, results[i]));
 
@@ -380,7 +384,7 @@ export class OmemoManager {
       }
       if (f && 'bundle' in f) {
         try {
-          await initSessionFromBundle(this.store, t, pickPreKeyBundle(f.bundle));
+          await initSessionFromBundle(this.store, t, f.picked);
         } catch (e) {
           reports.push({ ...t, fingerprint: rec.fingerprint, status: 'bundle-error', reason: describeError(e) });
           continue;

@@ -2,8 +2,10 @@
 //   identity.json  own identity, prekey counter, signed prekeys (small, rare writes)
 //   prekeys.json   one-time prekeys (largest, written when a prekey is used or refilled)
 //   trust.json     trust decisions and device lists (small, written on device-list changes)
-// and one small file per session under sessions/, so persisting a ratchet step rewrites only
-// that session, whatever the number of sessions. Every write resolves once durable.
+// and one append-only log per session under sessions/ (session-log.ts), so persisting a ratchet
+// step is one durable append to that session's log, whatever the number of sessions. Every write
+// resolves once durable. Session files of the older format (`.json`, one JSON document rewritten
+// atomically) are still read; the first store of such a session moves it to a log.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type {
@@ -19,7 +21,8 @@ import type {
 import { sha256 } from '../omemo/primitives.js';
 import { toHex } from '../omemo/keys.js';
 import { JsonDoc } from './json-doc.js';
-import { atomicWriteFile, ensureDir, fsyncDir, isTempFile, readFileIfExists } from './profile.js';
+import { ensureDir, fsyncDir, isTempFile, readFileIfExists } from './profile.js';
+import { SessionLog, readLog } from './session-log.js';
 
 type B64 = string;
 interface KeyPairJson {
@@ -76,13 +79,21 @@ export function sessionFileStem(jid: string): string {
   return enc.length <= 200 ? `b${enc}` : `h${toHex(sha256(new TextEncoder().encode(jid)))}`;
 }
 
-const SESSION_NAME_RE = /^([bh][A-Za-z0-9_-]+)\.(\d+)\.json$/;
+const SESSION_NAME_RE = /^([bh][A-Za-z0-9_-]+)\.(\d+)\.(log|json)$/;
+/** Session logs kept open at once; the rest reopen on their next write (one open() call). */
+const MAX_OPEN_LOGS = 64;
 
 export class FileOmemoStore implements OmemoStore {
   /** stem → device ids with a session file */
   private readonly sessionIndex = new Map<string, Set<number>>();
-  /** file name → record, filled on load/store */
+  /** `stem.id` → record, filled on load/store */
   private readonly sessionCache = new Map<string, Uint8Array>();
+  /** `stem.id` of sessions that still have an old-format `.json` file */
+  private readonly legacyJson = new Set<string>();
+  /** `stem.id` → appender of its log (known end offset, open descriptor) */
+  private readonly logs = new Map<string, SessionLog>();
+  /** Logs with an open descriptor, least recently written first. */
+  private readonly openLogs = new Set<SessionLog>();
 
   private constructor(
     readonly dir: string,
@@ -109,6 +120,7 @@ export class FileOmemoStore implements OmemoStore {
       const m = SESSION_NAME_RE.exec(name);
       if (!m) continue;
       store.indexAdd(m[1], Number(m[2]));
+      if (m[3] === 'json') store.legacyJson.add(`${m[1]}.${m[2]}`);
     }
     return store;
   }
@@ -119,11 +131,11 @@ export class FileOmemoStore implements OmemoStore {
     set.add(id);
   }
 
-  private sessionFile(addr: DeviceAddress): { stem: string; name: string; file: string } {
+  private sessionFile(addr: DeviceAddress): { stem: string; name: string; file: string; jsonFile: string } {
     checkDeviceId(addr.deviceId);
     const stem = sessionFileStem(addr.jid);
-    const name = `${stem}.${addr.deviceId}.json`;
-    return { stem, name, file: path.join(this.sessionsDir, name) };
+    const name = `${stem}.${addr.deviceId}`;
+    return { stem, name, file: path.join(this.sessionsDir, `${name}.log`), jsonFile: path.join(this.sessionsDir, `${name}.json`) };
   }
 
   // ---- identity ----------------------------------------------------------------------------
@@ -228,10 +240,28 @@ export class FileOmemoStore implements OmemoStore {
   // ---- sessions ----------------------------------------------------------------------------
 
   async loadSession(addr: DeviceAddress): Promise<Uint8Array | undefined> {
-    const { stem, name, file } = this.sessionFile(addr);
+    const { stem, name, file, jsonFile } = this.sessionFile(addr);
     const cached = this.sessionCache.get(name);
     if (cached) return copy(cached);
     if (!this.sessionIndex.get(stem)?.has(addr.deviceId)) return undefined;
+    const log = await readLog(file);
+    let record: Uint8Array | undefined;
+    if (log) {
+      if (!this.logs.has(name)) this.logs.set(name, new SessionLog(file, log.validEnd, log.tornTail));
+      if (log.record) {
+        if (log.owner?.jid !== addr.jid || log.owner.deviceId !== addr.deviceId) {
+          throw new Error(`session file ${file} does not belong to ${addr.jid}:${addr.deviceId}`);
+        }
+        record = log.record;
+      }
+    }
+    if (!record && this.legacyJson.has(name)) record = await this.readLegacy(addr, jsonFile);
+    if (!record) return undefined;
+    this.sessionCache.set(name, record);
+    return copy(record);
+  }
+
+  private async readLegacy(addr: DeviceAddress, file: string): Promise<Uint8Array | undefined> {
     const buf = await readFileIfExists(file);
     if (!buf) return undefined;
     let json: SessionJson;
@@ -243,31 +273,61 @@ export class FileOmemoStore implements OmemoStore {
     if (json.jid !== addr.jid || json.deviceId !== addr.deviceId || typeof json.record !== 'string') {
       throw new Error(`session file ${file} does not belong to ${addr.jid}:${addr.deviceId}`);
     }
-    const record = unb64(json.record);
-    this.sessionCache.set(name, record);
-    return copy(record);
+    return unb64(json.record);
   }
 
   async storeSession(addr: DeviceAddress, record: Uint8Array): Promise<void> {
     checkBytes(record, 'session record');
-    const { stem, name, file } = this.sessionFile(addr);
+    const { stem, name, file, jsonFile } = this.sessionFile(addr);
     const snapshot = copy(record);
-    const json: SessionJson = { jid: addr.jid, deviceId: addr.deviceId, record: b64(snapshot) };
-    await atomicWriteFile(file, JSON.stringify(json));
+    let log = this.logs.get(name);
+    // A log this process has not read yet starts with a whole-file rewrite (offset 0).
+    if (!log) this.logs.set(name, (log = new SessionLog(file, 0, false)));
+    this.touchOpen(log);
+    await log.append({ jid: addr.jid, deviceId: addr.deviceId }, snapshot);
     this.sessionCache.set(name, snapshot);
     this.indexAdd(stem, addr.deviceId);
+    if (this.legacyJson.delete(name)) {
+      // The log is durable and read first; the old file only has to go eventually.
+      await fsp.unlink(jsonFile).catch(() => undefined);
+    }
+  }
+
+  /** Keeps at most MAX_OPEN_LOGS descriptors open, closing the least recently written. */
+  private touchOpen(log: SessionLog): void {
+    this.openLogs.delete(log);
+    this.openLogs.add(log);
+    if (this.openLogs.size <= MAX_OPEN_LOGS) return;
+    const oldest = this.openLogs.values().next().value as SessionLog;
+    this.openLogs.delete(oldest);
+    void oldest.release();
   }
 
   async removeSession(addr: DeviceAddress): Promise<void> {
-    const { stem, name, file } = this.sessionFile(addr);
-    try {
-      await fsp.unlink(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const { stem, name, file, jsonFile } = this.sessionFile(addr);
+    const log = this.logs.get(name);
+    if (log) {
+      await log.release();
+      this.openLogs.delete(log);
+      this.logs.delete(name);
+    }
+    for (const f of [file, jsonFile]) {
+      try {
+        await fsp.unlink(f);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     }
     await fsyncDir(this.sessionsDir);
     this.sessionCache.delete(name);
+    this.legacyJson.delete(name);
     this.sessionIndex.get(stem)?.delete(addr.deviceId);
+  }
+
+  /** Closes open session log descriptors (after pending writes). The store stays usable. */
+  async close(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((l) => l.release()));
+    this.openLogs.clear();
   }
 
   async listSessionDevices(jid: string): Promise<number[]> {

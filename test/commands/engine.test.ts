@@ -196,7 +196,7 @@ describe('help', () => {
 describe('completion', () => {
   it('completes command names', () => {
     expect(engine.complete('/')).toEqual(COMMANDS.map((c) => c.name));
-    expect(engine.complete('/o')).toEqual(['/omemo']);
+    expect(engine.complete('/o')).toEqual(['/omemo', '/occupants']);
     expect(engine.complete('/x')).toEqual([]);
     expect(engine.complete('hello')).toEqual([]);
   });

@@ -18,6 +18,7 @@ import { serializePublicKey } from '../../src/omemo/keys.js';
 import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { generateKeyPair, x25519 } from '../../src/omemo/primitives.js';
 import { xeddsaVerify } from '../../src/omemo/xeddsa.js';
+import { initSessionFromBundle } from '../../src/omemo/session-cipher.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -180,5 +181,30 @@ describe('bundle validation', () => {
       expect(codeOf(() => validateBundle({ ...bundle, preKeys: [...bundle.preKeys, { id: 999, key: k }] }))).toBe('bad-key');
     }
     for (let i = 0; i < 20; i++) expect(isLowOrderPoint(generateKeyPair().pub)).toBe(false);
+  });
+  it('the byte comparison agrees with X25519 on every encoding next to a low-order one', () => {
+    const priv = generateKeyPair().priv;
+    const near = [0n, 1n, ORDER8_A, ORDER8_B, P - 1n, P, P + 1n].flatMap((u) => [u - 1n, u, u + 1n]);
+    const candidates = [...near, P + 2n, P + 18n, (1n << 255n) - 1n].filter((u) => u >= 0n && u < 1n << 255n);
+    for (const u of candidates) {
+      const k = le(u);
+      const rejected = codeOf(() => x25519(priv, k)) === 'bad-key';
+      expect(isLowOrderPoint(k), u.toString(16)).toBe(rejected);
+      k[31] |= 0x80;
+      expect(isLowOrderPoint(k), `${u.toString(16)} with top bit`).toBe(rejected);
+    }
+  });
+
+  it('a picked bundle is verified once, and changing it afterwards is still caught', async () => {
+    const { bundle } = await freshBundle();
+    const other = await freshBundle();
+    const alice = new MemoryOmemoStore();
+    await generateIdentity(alice);
+    const picked = pickPreKeyBundle(bundle);
+    picked.signedPreKeySignature = other.bundle.signedPreKeySignature;
+    expect(await codeOfAsync(initSessionFromBundle(alice, { jid: 'b@x', deviceId: bundle.deviceId }, picked))).toBe('bad-signature');
+    const picked2 = pickPreKeyBundle(bundle);
+    picked2.signedPreKey.set(other.bundle.signedPreKey); // same object, bytes changed in place
+    expect(await codeOfAsync(initSessionFromBundle(alice, { jid: 'b@x', deviceId: bundle.deviceId }, picked2))).toBe('bad-signature');
   });
 });

@@ -6,6 +6,7 @@ import { OmemoManager, type EncryptedElement } from '../../src/omemo/manager.js'
 import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { decodePreKeyWhisperMessage, encodePreKeyWhisperMessage } from '../../src/omemo/wire.js';
 import type { TrustMode } from '../../src/omemo/trust.js';
+import { currentPrimitives, usePrimitives } from '../../src/omemo/primitives.js';
 
 // A small in-memory "network": every device publishes its bundle here and every device list is
 // known to every manager (as PEP notifications would deliver them).
@@ -233,6 +234,25 @@ describe('OmemoManager: failures change nothing', () => {
     expect(r3.reason).toMatch(/remote-server-timeout/);
     // no session was stored for the broken devices
     expect(await alice.store.loadSession({ jid: bob1.jid, deviceId: bob2.id })).toBeUndefined();
+  });
+});
+
+describe('OmemoManager: cost', () => {
+  it('a new session verifies the bundle signature once, not once per check along the way', async () => {
+    const w = new World();
+    const alice = await w.add('alice@x', 'blind');
+    const bobs = [await w.add('bob@x', 'blind'), await w.add('bob@x', 'blind')];
+    await w.publishLists();
+    let verifications = 0;
+    const base = currentPrimitives();
+    usePrimitives({ ...base, ed25519Verify: (sig, msg, pub) => (verifications++, base.ed25519Verify(sig, msg, pub)) });
+    try {
+      const res = await alice.m.encrypt('hi', ['bob@x'], w.fetch);
+      expect(res.element.keys.map((k) => k.rid).sort()).toEqual(bobs.map((b) => b.id).sort());
+    } finally {
+      usePrimitives(base);
+    }
+    expect(verifications).toBe(2);
   });
 });
 

@@ -4,7 +4,7 @@ import { isOmemoError } from '../../src/omemo/errors.js';
 import { serializePublicKey } from '../../src/omemo/keys.js';
 import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { concatBytes, generateKeyPair, randomBytes } from '../../src/omemo/primitives.js';
-import { SessionRecord, chainStep, computeMac, deriveMessageKeys } from '../../src/omemo/ratchet.js';
+import { SessionRecord, chainStep, computeMac, deriveMessageKeys, ratchetDecrypt } from '../../src/omemo/ratchet.js';
 import {
   decryptFromDevice,
   encryptForDevice,
@@ -311,6 +311,28 @@ describe('session cipher (libsignal semantics)', () => {
     expect(hex(await bob.store.loadSession(alice.addr))).toBe(before);
     // and the untouched message still decrypts
     expect(td.decode((await recv(bob, alice, good)).plaintext)).toBe('target');
+  });
+
+  it('ratchetDecrypt leaves a state untouched when a message fails, even after a DH step or skipped keys', async () => {
+    const { alice, bob } = await pair();
+    const ms: Awaited<ReturnType<typeof send>>[] = [];
+    for (let i = 0; i < 3; i++) ms.push(await send(alice, bob, `m${i}`)); // new ratchet key (alice got 'ack')
+    const state = SessionRecord.deserialize((await bob.store.loadSession(alice.addr))!).current!;
+    const before = structuredClone(state);
+    for (const m of [ms[0], ms[2]]) {
+      const d = decodeWhisperMessage(m.data);
+      const badMac = { ...d, mac: d.mac.map((b) => b ^ 1) };
+      expect(() => ratchetDecrypt(state, badMac)).toThrow(/MAC/);
+      expect(state).toEqual(before);
+    }
+    // Success does change it, and the untouched state still takes every message.
+    expect(td.decode(ratchetDecrypt(state, decodeWhisperMessage(ms[2].data)).plaintext)).toBe('m2');
+    expect(state).not.toEqual(before);
+    const after = structuredClone(state);
+    expect(() => ratchetDecrypt(state, { ...decodeWhisperMessage(ms[1].data), mac: new Uint8Array(8) })).toThrow(/MAC/);
+    expect(state).toEqual(after);
+    expect(td.decode(ratchetDecrypt(state, decodeWhisperMessage(ms[0].data)).plaintext)).toBe('m0');
+    expect(td.decode(ratchetDecrypt(state, decodeWhisperMessage(ms[1].data)).plaintext)).toBe('m1');
   });
 
   it('verifies the MAC over the received bytes, not a re-encoding', async () => {

@@ -86,7 +86,7 @@ describe('FileOmemoStore', () => {
     const names = readdirSync(s.sessionsDir);
     expect(names).toHaveLength(odd.length);
     for (const n of names) {
-      expect(n).toMatch(/^[bh][A-Za-z0-9_-]+\.\d+\.json$/);
+      expect(n).toMatch(/^[bh][A-Za-z0-9_-]+\.\d+\.log$/);
       expect(n.length).toBeLessThan(255);
     }
     const r = await FileOmemoStore.open(path.join(root, 'o'));
@@ -115,7 +115,7 @@ describe('FileOmemoStore', () => {
     }
   });
 
-  it('storeSession with 500 sessions present rewrites only that one session file', async () => {
+  it('storeSession with 500 sessions present writes only that one session file', async () => {
     const dir = path.join(root, 'o');
     const s = await FileOmemoStore.open(dir);
     await s.setOwnIdentity({ deviceId: 1, identityKey: { priv: bytes(32, 1), pub: bytes(32, 2) } });
@@ -132,7 +132,7 @@ describe('FileOmemoStore', () => {
 
     const target = { jid: 'user3@example.org', deviceId: 253 };
     await s.storeSession(target, bytes(16, 0xee));
-    const targetName = `${sessionFileStem(target.jid)}.${target.deviceId}.json`;
+    const targetName = `${sessionFileStem(target.jid)}.${target.deviceId}.log`;
 
     const changed = files.filter((f) => statSync(f).mtimeMs !== past.getTime() || readFileSync(f, 'utf8') !== before.get(f));
     expect(changed.map((f) => path.basename(f))).toEqual([targetName]);
@@ -145,7 +145,7 @@ describe('FileOmemoStore', () => {
     await s.setOwnIdentity({ deviceId: 77, identityKey: { priv: bytes(32, 1), pub: bytes(32, 2) } });
     const addr = { jid: 'bob@example.org', deviceId: 5 };
     await s.storeSession(addr, bytes(20, 1));
-    const sessionFile = path.join(s.sessionsDir, `${sessionFileStem(addr.jid)}.5.json`);
+    const sessionFile = path.join(s.sessionsDir, `${sessionFileStem(addr.jid)}.5.log`);
 
     // What a process killed between write and rename leaves: truncated temp files next to the targets.
     writeFileSync(path.join(dir, 'identity.json.tmp-99999-1'), '{"version":1,"identity":{"dev');
@@ -193,5 +193,94 @@ describe('FileOmemoStore', () => {
     await FileOmemoStore.open(dir);
     writeFileSync(path.join(dir, 'identity.json'), '{broken');
     await expect(FileOmemoStore.open(dir)).rejects.toThrow(/identity\.json is not valid JSON/);
+  });
+  describe('session logs', () => {
+    const addr = { jid: 'bob@example.org', deviceId: 5 };
+    const logOf = (s: FileOmemoStore) => path.join(s.sessionsDir, `${sessionFileStem(addr.jid)}.5.log`);
+
+    it('appends each store to the same file (no rewrite) and reads back the last record', async () => {
+      const dir = path.join(root, 'o');
+      const s = await FileOmemoStore.open(dir);
+      await s.storeSession(addr, bytes(100, 1));
+      const ino = statSync(logOf(s)).ino;
+      const size1 = statSync(logOf(s)).size;
+      await s.storeSession(addr, bytes(100, 2));
+      await s.storeSession(addr, bytes(100, 3));
+      expect(statSync(logOf(s)).ino).toBe(ino);
+      expect(statSync(logOf(s)).size).toBeGreaterThan(size1);
+      expect(mode(logOf(s))).toBe(0o600);
+      // Another instance (as after kill -9: nothing was closed) sees the last acknowledged record.
+      expect(await (await FileOmemoStore.open(dir)).loadSession(addr)).toEqual(bytes(100, 3));
+      await s.close();
+    });
+
+    it('ignores a torn or corrupt tail, cuts it off before the next append, and keeps working', async () => {
+      const dir = path.join(root, 'o');
+      const s = await FileOmemoStore.open(dir);
+      await s.storeSession(addr, bytes(300, 1));
+      await s.storeSession(addr, bytes(300, 2));
+      await s.close();
+      const good = readFileSync(logOf(s));
+      // What a crash mid-append leaves: the start of a third frame.
+      const s2 = await FileOmemoStore.open(path.join(root, 'scratch'));
+      await s2.storeSession(addr, bytes(300, 9));
+      const frame = readFileSync(logOf(s2)).subarray(8); // after the magic
+      const corrupt = Buffer.from(frame);
+      corrupt[100] ^= 0xff;
+      for (const torn of [frame.subarray(0, 3), frame.subarray(0, 200), Buffer.concat([frame.subarray(0, 250), Buffer.alloc(50)]), corrupt]) {
+        writeFileSync(logOf(s), Buffer.concat([good, torn]));
+        const r = await FileOmemoStore.open(dir);
+        expect(await r.loadSession(addr)).toEqual(bytes(300, 2));
+        await r.storeSession(addr, bytes(300, 3));
+        const r2 = await FileOmemoStore.open(dir);
+        expect(await r2.loadSession(addr)).toEqual(bytes(300, 3));
+        expect(readFileSync(logOf(s)).length).toBe(good.length + (good.length - 8) / 2); // torn bytes gone
+        await r.close();
+      }
+      await s2.close();
+    });
+
+    it('compacts a long log to its last record', async () => {
+      const dir = path.join(root, 'o');
+      const s = await FileOmemoStore.open(dir);
+      for (let i = 0; i < 300; i++) await s.storeSession(addr, bytes(2000, i & 0xff));
+      expect(statSync(logOf(s)).size).toBeLessThan(200 * 1024);
+      expect(await (await FileOmemoStore.open(dir)).loadSession(addr)).toEqual(bytes(2000, 299 & 0xff));
+      expect(readdirSync(s.sessionsDir)).toEqual([path.basename(logOf(s))]);
+      await s.close();
+    });
+
+    it('reads old-format .json session files and moves them to a log on the next store', async () => {
+      const dir = path.join(root, 'o');
+      await FileOmemoStore.open(dir);
+      const name = `${sessionFileStem(addr.jid)}.5`;
+      const record = Buffer.from(bytes(40, 7)).toString('base64');
+      writeFileSync(path.join(dir, 'sessions', `${name}.json`), JSON.stringify({ jid: addr.jid, deviceId: 5, record }), { mode: 0o600 });
+      writeFileSync(path.join(dir, 'sessions', `${sessionFileStem('carol@x')}.1.json`), JSON.stringify({ jid: 'other', deviceId: 1, record }));
+      const s = await FileOmemoStore.open(dir);
+      expect(await s.listSessionDevices(addr.jid)).toEqual([5]);
+      expect(await s.loadSession(addr)).toEqual(bytes(40, 7));
+      await expect(s.loadSession({ jid: 'carol@x', deviceId: 1 })).rejects.toThrow(/does not belong/);
+      await s.storeSession(addr, bytes(40, 8));
+      expect(readdirSync(s.sessionsDir).filter((n) => n.startsWith(name))).toEqual([`${name}.log`]);
+      const r = await FileOmemoStore.open(dir);
+      expect(await r.loadSession(addr)).toEqual(bytes(40, 8));
+      await r.removeSession(addr);
+      expect(await (await FileOmemoStore.open(dir)).loadSession(addr)).toBeUndefined();
+      await s.close();
+    });
+
+    it('many sessions written in turn (more than the open-descriptor cap) all stay durable', async () => {
+      const dir = path.join(root, 'o');
+      const s = await FileOmemoStore.open(dir);
+      const addrs = Array.from({ length: 100 }, (_, i) => ({ jid: `u${i}@x`, deviceId: i + 1 }));
+      for (let round = 1; round <= 3; round++) for (const a of addrs) await s.storeSession(a, bytes(16, round * 10 + (a.deviceId & 7)));
+      const r = await FileOmemoStore.open(dir);
+      for (const a of addrs) expect(await r.loadSession(a)).toEqual(bytes(16, 30 + (a.deviceId & 7)));
+      await s.removeSession(addrs[0]);
+      await s.storeSession(addrs[0], bytes(16, 99));
+      expect(await (await FileOmemoStore.open(dir)).loadSession(addrs[0])).toEqual(bytes(16, 99));
+      await s.close();
+    });
   });
 });
