@@ -2,7 +2,7 @@
 // python-omemo see the same machine state, medians of N runs, one markdown table (or --json).
 // Reports; never asserts: the exit code is 0 whatever the goals say (non-zero only if a
 // benchmark itself crashes).
-//   npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui]
+//   npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui] [--no-files]
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { usePrimitives, nodePrimitives } from '../src/omemo/primitives.js';
 import { BACKENDS, median, w1Manager, w1Session, w2Manager, w2Session, w3Manager, type BackendName } from './omemo.js';
 import { persistence } from './persistence.js';
 import { tuiRows } from './tui.js';
+import { historyAppend } from './history.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
@@ -20,7 +21,7 @@ const opt = (f: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (flag('--help') || flag('-h')) {
-  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui]');
+  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui] [--no-files]');
   process.exit(0);
 }
 const JSON_OUT = flag('--json');
@@ -267,6 +268,35 @@ async function main(): Promise<void> {
       rows.push(...(await tuiRows({ quick: QUICK, log })));
     } catch (e) {
       log(`TUI benchmarks unavailable: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  // Issue 4: history append cost by size, and streaming file encryption in a fresh process
+  // (so its peak RSS is the file pipeline's, not this runner's).
+  try {
+    log('history append at 1 000 vs 100 000 stored messages');
+    const h = await historyAppend(1_000, QUICK ? 20_000 : 100_000, QUICK ? 200 : 500);
+    const big = QUICK ? 20_000 : 100_000;
+    rows.push(
+      { id: 'history.small', scenario: 'history append, 1 000 stored', unit: 'ms/msg', xchat: h.appendMs[1_000], python: null, ratio: null, goal: '—', pass: null },
+      { id: 'history.big', scenario: `history append, ${big.toLocaleString('en')} stored`, unit: 'ms/msg', xchat: h.appendMs[big], python: null, ratio: null, goal: '—', pass: null },
+      { id: 'history.ratio', scenario: `history append cost at ${big.toLocaleString('en')} ÷ at 1 000`, unit: '×', xchat: h.ratio, python: null, ratio: null, goal: '≤ 1.2×', pass: h.ratio <= 1.2 },
+    );
+  } catch (e) {
+    log(`history benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!flag('--no-files')) {
+    try {
+      const bytes = QUICK ? 1 << 28 : 1 << 30;
+      log(`file encrypt + decrypt of ${bytes >> 20} MiB (child process)`);
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'files.ts'), String(bytes)], { maxBuffer: 1 << 20 });
+      const f = JSON.parse(stdout.trim().split('\n').at(-1)!) as { encryptGBps: number; decryptGBps: number; peakRssMB: number };
+      rows.push(
+        { id: 'files.enc', scenario: `file encrypt (AES-256-GCM stream), ${bytes >> 20} MiB`, unit: 'GB/s', xchat: f.encryptGBps, python: null, ratio: null, goal: '≥ 1 GB/s', pass: f.encryptGBps >= 1 },
+        { id: 'files.dec', scenario: `file decrypt + tag check, ${bytes >> 20} MiB`, unit: 'GB/s', xchat: f.decryptGBps, python: null, ratio: null, goal: '≥ 1 GB/s', pass: f.decryptGBps >= 1 },
+        { id: 'files.rss', scenario: 'file pipeline peak RSS (incl. ~80 MB tsx baseline)', unit: 'MB', xchat: f.peakRssMB, python: null, ratio: null, goal: '< 150 MB', pass: f.peakRssMB < 150 },
+      );
+    } catch (e) {
+      log(`file benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   const cpus = os.cpus();

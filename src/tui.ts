@@ -93,6 +93,9 @@ export async function startTui(opts: TuiOptions): Promise<number> {
     exitOnCtrlC: false,
     // Stray console output would tear the full-screen layout; the core reports through events.
     patchConsole: false,
+    // Ink's default 30 fps throttle would hold a keystroke's echo back up to 33 ms; a frame
+    // costs a few ms, so 120 fps keeps echo immediate and still caps redraws under a flood.
+    maxFps: 120,
   });
 
   windows.show({ event: 'info', message: 'xchat: /help lists the commands; Alt+1…0 or F1…F10 switch windows; /quit leaves.' });

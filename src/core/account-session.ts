@@ -121,10 +121,11 @@ export class AccountSession implements CoreApi {
     },
     getChatPolicy: (jid) => this.deps.accounts.getChatPolicy(jid),
     setChatPolicy: (jid, enc) => this.deps.accounts.setChatPolicy(jid, enc),
+    history: () => this.hist,
   });
 
   constructor(private readonly deps: AccountSessionDeps) {
-    this.hist = new HistoryCore(deps.history, () => this.ownJid);
+    this.hist = new HistoryCore(deps.history, () => this.ownJid, (room) => this.muc.nickIn(room));
   }
 
   on(listener: (e: XchatEvent) => void): () => void {

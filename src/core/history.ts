@@ -10,12 +10,14 @@ export type { LoggingMode } from '../store/history.js';
 /** What the session needs from the history store (src/store/history.ts implements it). */
 export interface HistoryPort {
   find(account: string, ids: { serverId?: string; from?: string; msgId?: string }): HistoryRow | undefined;
+  findRoom(account: string, room: string, ids: { serverId?: string; from?: string; msgIds?: string[]; own?: boolean }): HistoryRow | undefined;
+  edit(account: string, peer: string, sender: string, msgId: string, change: { body: string } | { retract: true }): boolean;
   add(rec: HistoryRecord, mode?: LoggingMode): { added: boolean; row?: HistoryRow };
   recent(account: string, peer: string, n: number): HistoryRow[];
   search(account: string, text: string, opts?: { peer?: string; limit?: number }): HistoryRow[];
   oldestServerId(account: string, peer: string): string | undefined;
-  getSyncState(account: string): SyncState;
-  setSyncState(account: string, s: { lastArchiveId?: string }): void;
+  getSyncState(account: string, archive?: string): SyncState;
+  setSyncState(account: string, s: { lastArchiveId?: string }, archive?: string): void;
   getLogging(account: string): LoggingMode;
   setLogging(account: string, mode: LoggingMode): void;
 }
@@ -27,19 +29,53 @@ function bare(j: string): string {
   return (i === -1 ? j : j.slice(0, i)).toLowerCase();
 }
 
+/** The ids of a room message, as far as the room gave them (src/xmpp/muc.ts MucMessage). */
+export interface RoomMessageIds {
+  room: string;
+  nick: string;
+  id?: string;
+  originId?: string;
+  stanzaId?: string;
+  /** Set when read from the room's archive. */
+  archiveId?: string;
+  /** The room's delay stamp: a history replay, not a live message. */
+  stamp?: string;
+  /** Sent by us (our nick / real JID): matches our stored sent message by its id. */
+  own: boolean;
+}
+
 /** A stored row as the message event the front ends already display (marked archived). */
 export function rowToEvent(r: HistoryRow): XchatEvent {
+  const out = r.direction === 'out';
+  if (r.groupchat) {
+    const slash = r.from.indexOf('/');
+    return {
+      event: 'message',
+      from: r.from,
+      to: r.to,
+      body: r.body ?? (r.retracted ? '[retracted]' : '[not logged]'),
+      encryption: r.encryption,
+      ...(r.senderDevice !== undefined ? { sender_device: r.senderDevice } : {}),
+      ...(r.trust ? { trust: r.trust as MessageEvent['trust'] } : {}),
+      ...(r.msgId ? { id: r.msgId } : {}),
+      stamp: r.stamp,
+      groupchat: true,
+      ...(slash !== -1 ? { nick: r.from.slice(slash + 1) } : {}),
+      ...(out ? { own: true as const } : {}),
+      archived: true,
+    };
+  }
   return {
     event: 'message',
     from: r.from,
     to: r.to,
-    body: r.body ?? '[not logged]',
+    body: r.body ?? (r.retracted ? '[retracted]' : '[not logged]'),
     encryption: r.encryption,
     ...(r.senderDevice !== undefined ? { sender_device: r.senderDevice } : {}),
     ...(r.trust ? { trust: r.trust as MessageEvent['trust'] } : {}),
     ...(r.msgId ? { id: r.msgId } : {}),
     stamp: r.stamp,
-    ...(r.direction === 'out' ? { carbon: 'sent' as const } : {}),
+    ...(out ? { carbon: 'sent' as const } : {}),
     archived: true,
   };
 }
@@ -47,12 +83,18 @@ export function rowToEvent(r: HistoryRow): XchatEvent {
 export class HistoryCore {
   /** The incoming message being handled: its ids go with the 'message' event it produces. */
   private ctx?: { m: IncomingMessage; archived: boolean };
+  /** The room message being handled (receiveRoom). */
+  private roomCtx?: { ids: RoomMessageIds; archived: boolean };
+  /** Rows shown in this process: a replay of one of them is not shown again. */
+  private readonly shown = new Set<number>();
   /** Per window: messages received during the current catch-up. */
   private counts?: Map<string, number>;
 
   constructor(
     private readonly store: HistoryPort | undefined,
     private readonly account: () => string | undefined,
+    /** Our nick in a room (our sent room messages are stored as room/nick). */
+    private readonly roomNick: (room: string) => string | undefined = () => undefined,
   ) {}
 
   get available(): boolean {
@@ -90,9 +132,98 @@ export class HistoryCore {
     }
   }
 
+  /**
+   * A room message: stored once (room stanza-id / room archive id, or the sender's id). When it is
+   * already stored, `handle(row)` still runs for the live reflection of our own message (the
+   * confirmation the room got it; not stored again); any other replay (join history, room archive)
+   * is shown from the store via `replay` once per process, never decrypted again.
+   */
+  async receiveRoom(ids: RoomMessageIds, archived: boolean, handle: (known?: HistoryRow) => Promise<void>, replay: (e: XchatEvent) => void): Promise<void> {
+    const account = this.account();
+    const row = this.store && account ? this.findRoomRow(this.store, account, ids) : undefined;
+    if (row) {
+      const serverId = ids.archiveId ?? ids.stanzaId;
+      if (serverId && !row.serverId) this.store!.add({ ...row, serverId });
+      const liveOwn = row.direction === 'out' && !archived && ids.stamp === undefined;
+      if (!liveOwn) {
+        if (!this.shown.has(row.seq)) {
+          this.shown.add(row.seq);
+          replay(rowToEvent(row));
+        }
+        return;
+      }
+    }
+    this.roomCtx = { ids, archived };
+    try {
+      await handle(row);
+    } finally {
+      this.roomCtx = undefined;
+    }
+  }
+
+  private findRoomRow(store: HistoryPort, account: string, ids: RoomMessageIds): HistoryRow | undefined {
+    const msgIds = [ids.originId, ids.id].filter((i): i is string => i !== undefined);
+    return store.findRoom(account, ids.room, { serverId: ids.archiveId ?? ids.stanzaId, from: `${ids.room}/${ids.nick}`, msgIds, own: ids.own });
+  }
+
+  /** Read/advance the room archive position (see muc.ts catch-up). */
+  roomSync(room: string): SyncState | undefined {
+    const account = this.account();
+    return this.store && account ? this.store.getSyncState(account, room) : undefined;
+  }
+
+  setRoomSync(room: string, lastArchiveId: string | undefined): void {
+    const account = this.account();
+    if (this.store && account) this.store.setSyncState(account, lastArchiveId ? { lastArchiveId } : {}, room);
+  }
+
+  private decorateRoom(e: MessageEvent, account: string): XchatEvent {
+    const { ids, archived } = this.roomCtx!;
+    const out = e.own === true;
+    if (this.store) {
+      const serverId = ids.archiveId ?? ids.stanzaId;
+      const msgId = ids.originId ?? ids.id;
+      const r = this.store.add(
+        {
+          account,
+          peer: ids.room,
+          direction: out ? 'out' : 'in',
+          from: e.from,
+          to: e.to,
+          body: e.body,
+          encryption: e.encryption,
+          stamp: e.stamp,
+          groupchat: true,
+          ...(msgId ? { msgId } : {}),
+          ...(serverId ? { serverId } : {}),
+          ...(e.sender_device !== undefined ? { senderDevice: e.sender_device } : {}),
+          ...(e.trust ? { trust: e.trust } : {}),
+        },
+        this.store.getLogging(account),
+      );
+      if (r.row) this.shown.add(r.row.seq);
+    }
+    return archived ? { ...e, archived: true } : e;
+  }
+
+  /** Corrections and retractions change the stored message of their window. */
+  private edit(e: Extract<XchatEvent, { event: 'correction' | 'retraction' }>, store: HistoryPort, account: string): void {
+    const sender = bare(e.from);
+    const out = e.carbon === 'sent' || sender === account;
+    const peer = out ? bare(e.to) : sender;
+    store.edit(account, peer, out ? account : sender, e.id, e.event === 'retraction' ? { retract: true } : { body: e.body });
+  }
+
   /** Stores message/sent events; marks archive replays. Returns the event to emit. */
   decorate(e: XchatEvent): XchatEvent {
     const account = this.account();
+    if (e.event === 'message' && e.groupchat && this.roomCtx && account && !(e as { archived?: boolean }).archived) {
+      return this.decorateRoom(e, account);
+    }
+    if ((e.event === 'correction' || e.event === 'retraction') && this.store && account) {
+      this.edit(e, this.store, account);
+      return e;
+    }
     if (e.event === 'message' && this.ctx && !(e as { archived?: boolean }).archived) {
       const { m, archived } = this.ctx;
       const out = e.carbon === 'sent' || (account !== undefined && bare(e.from) === account);
@@ -122,10 +253,23 @@ export class HistoryCore {
     }
     if (e.event === 'sent' && this.store && account) {
       // Our own plaintext: the archive's copy of an OMEMO message is not encrypted for this device.
-      this.store.add(
-        { account, peer: bare(e.to), direction: 'out', from: account, to: e.to, body: e.body, encryption: e.encryption, stamp: new Date().toISOString(), msgId: e.id },
+      const room = e.groupchat ? bare(e.to) : undefined;
+      const r = this.store.add(
+        {
+          account,
+          peer: bare(e.to),
+          direction: 'out',
+          from: room ? `${room}/${this.roomNick(room) ?? account}` : account,
+          to: e.to,
+          body: e.body,
+          encryption: e.encryption,
+          stamp: new Date().toISOString(),
+          msgId: e.id,
+          ...(room ? { groupchat: true } : {}),
+        },
         this.store.getLogging(account),
       );
+      if (r.row) this.shown.add(r.row.seq);
     }
     return e;
   }

@@ -11,6 +11,21 @@ import { shortFingerprint } from '../omemo/fingerprint.js';
 import type { Affiliation, MucInvite, MucMessage, MucPresence, RoomInfo } from '../xmpp/muc.js';
 import type { Bookmark } from '../xmpp/bookmarks.js';
 import type { XmppSession } from '../xmpp/index.js';
+import { NS_MAM, type ArchivedRoomMessage, type RoomMamPage } from '../xmpp/mam.js';
+import type { HistoryRow } from '../store/history.js';
+import type { RoomMessageIds } from './history.js';
+
+/** Room archive pages read per query on catch-up; the first visit reads one page this big. */
+const ROOM_CATCH_UP_PAGE = 100;
+const ROOM_FIRST_PAGE = 20;
+
+/** What group chat needs from local history (history.ts HistoryCore). */
+export interface RoomHistory {
+  readonly available: boolean;
+  receiveRoom(ids: RoomMessageIds, archived: boolean, handle: (known?: HistoryRow) => Promise<void>, replay: (e: XchatEvent) => void): Promise<void>;
+  roomSync(room: string): { initialized: boolean; lastArchiveId?: string } | undefined;
+  setRoomSync(room: string, lastArchiveId: string | undefined): void;
+}
 
 /** What the core needs from src/xmpp for group chat. */
 export interface MucPort {
@@ -29,6 +44,8 @@ export interface MucPort {
   configure(room: string, changes: Record<string, string | string[]>): Promise<void>;
   instantRoom(room: string): Promise<void>;
   affiliations(room: string, affiliation: Affiliation): Promise<{ jid: string; nick?: string }[]>;
+  /** One page of the room's own archive (XEP-0313 to the room JID). */
+  mamQuery?(room: string, q: { after?: string; before?: string; max?: number }): Promise<RoomMamPage>;
   setAffiliation(room: string, jid: string, affiliation: Affiliation, reason?: string): Promise<void>;
   bookmarks: { list(): Promise<Bookmark[]>; add(b: Bookmark): Promise<void>; remove(room: string): Promise<void> };
 }
@@ -51,6 +68,7 @@ export function mucPortOf(s: XmppSession): MucPort {
     instantRoom: (room) => s.muc.instantRoom(room),
     affiliations: (room, aff) => s.muc.affiliations(room, aff),
     setAffiliation: (room, jid, aff, reason) => s.muc.setAffiliation(room, jid, aff, reason),
+    mamQuery: (room, q) => s.mam.queryRoom(room, q),
     bookmarks: s.bookmarks,
   };
 }
@@ -72,6 +90,8 @@ export interface MucHost {
   setCurrent(jid: string): void;
   getChatPolicy(jid: string): Promise<Encryption | undefined>;
   setChatPolicy(jid: string, enc: Encryption | undefined): Promise<void>;
+  /** Local history: room messages stored once, room archive catch-up. Absent: nothing stored. */
+  history?(): RoomHistory | undefined;
 }
 
 interface Occupant {
@@ -91,6 +111,8 @@ interface Room {
   encryption: Encryption;
   /** Plaintext of our own messages by id: the reflection of an OMEMO message is not for us. */
   sent: Map<string, string>;
+  /** The room archive was read up to now: live stanza-ids advance the stored position. */
+  archiveSynced?: boolean;
 }
 
 /** Room features OMEMO needs (XEP-0384 §6: the real JIDs of all members must be known). */
@@ -147,6 +169,7 @@ export class MucCore implements MucApi {
     x.on('offline', () => {
       for (const r of this.roomMap.values()) {
         r.joined = false;
+        r.archiveSynced = false;
         r.occupants.clear();
       }
     });
@@ -197,6 +220,11 @@ export class MucCore implements MucApi {
     this.current = jid && this.roomMap.has(bare(jid)) ? bare(jid) : undefined;
   }
 
+  /** Our nick in a room we are in. */
+  nickIn(room: string): string | undefined {
+    return this.roomMap.get(bare(room))?.nick;
+  }
+
   isRoom(jid: string): boolean {
     return this.roomMap.has(bare(jid));
   }
@@ -245,10 +273,16 @@ export class MucCore implements MucApi {
     state.nick = nick;
     if (opts.password) state.password = opts.password;
     this.roomMap.set(jid, state);
+    // A room with an archive is caught up from it (since the last id we stored) instead of its
+    // join history, which would only repeat part of it.
+    const hist = this.host.history?.();
+    let roomMam = false;
+    if (hist?.available && p.mamQuery) roomMam = (await p.info(jid).catch(() => undefined))?.features.includes(NS_MAM) ?? false;
+    state.archiveSynced = false;
     let self: MucPresence;
     try {
-      // History comes with a rejoin too: duplicates of messages already decrypted fail quietly.
-      self = await p.join(jid, nick, { ...(state.password ? { password: state.password } : {}), maxHistory: 20 });
+      // Join history comes with a rejoin too: messages already stored are not shown again.
+      self = await p.join(jid, nick, { ...(state.password ? { password: state.password } : {}), maxHistory: roomMam ? 0 : 20 });
     } catch (e) {
       if (!existing) this.roomMap.delete(jid);
       throw new Error(`cannot join ${jid}: ${errText(e)}`);
@@ -269,6 +303,17 @@ export class MucCore implements MucApi {
       }
     }
     this.host.emit({ event: 'room', room: jid, status: 'joined', nick: state.nick, encryption: state.encryption, ...(created ? { created: true } : {}) });
+    if (hist?.available && p.mamQuery && (roomMam || (created && state.features?.includes(NS_MAM)))) {
+      if (created) {
+        // A new archive: everything in it will have been seen live.
+        hist.setRoomSync(jid, undefined);
+        state.archiveSynced = true;
+      } else {
+        this.host
+          .run(() => this.catchUpRoom(state, p, hist))
+          .catch((e) => this.host.emit({ event: 'warning', jid, message: `could not read the archive of ${jid} (messages sent while you were away may be missing): ${errText(e)}` }));
+      }
+    }
     if (!how.background) {
       this.host.setCurrent(jid);
       this.current = jid;
@@ -474,6 +519,40 @@ export class MucCore implements MucApi {
     if (r.sent.size > SENT_KEPT) r.sent.delete(r.sent.keys().next().value!);
   }
 
+  // ---- room archive -------------------------------------------------------------------------
+
+  /**
+   * Reads the room's archive since the last room archive id we stored (the last page on a first
+   * visit) and handles each message like a live one, marked archived. Runs on the session queue,
+   * so live messages of the room wait behind it and keep their order.
+   */
+  private async catchUpRoom(r: Room, p: MucPort, hist: RoomHistory): Promise<void> {
+    const sync = hist.roomSync(r.room);
+    if (!sync || !p.mamQuery) return;
+    const current = () => this.roomMap.get(r.room) === r && this.port === p;
+    const handle = async (msgs: ArchivedRoomMessage[]) => {
+      for (const m of msgs) if (current()) await this.onMessage(m, true);
+    };
+    if (!sync.initialized) {
+      const page = await p.mamQuery(r.room, { before: '', max: ROOM_FIRST_PAGE });
+      await handle(page.messages);
+      hist.setRoomSync(r.room, page.last);
+    } else {
+      let after = sync.lastArchiveId;
+      for (;;) {
+        const page = await p.mamQuery(r.room, { ...(after ? { after } : {}), max: ROOM_CATCH_UP_PAGE });
+        await handle(page.messages);
+        if (!current()) return;
+        // A server that stops moving forward must not loop us.
+        if (!page.last || page.last === after) break;
+        after = page.last;
+        hist.setRoomSync(r.room, after);
+        if (page.complete || page.count === 0) break;
+      }
+    }
+    if (current()) r.archiveSynced = true;
+  }
+
   // ---- incoming -----------------------------------------------------------------------------
 
   private onPresence(p: MucPresence): void {
@@ -519,7 +598,7 @@ export class MucCore implements MucApi {
     }
   }
 
-  private async onMessage(m: MucMessage): Promise<void> {
+  private async onMessage(m: MucMessage | ArchivedRoomMessage, archived = false): Promise<void> {
     const r = this.roomMap.get(m.room);
     if (!r) return; // a room we left: late messages are dropped
     if (m.codes.includes('104') || m.codes.includes('172') || m.codes.includes('173') || m.codes.includes('174')) {
@@ -536,15 +615,43 @@ export class MucCore implements MucApi {
       return;
     }
     const own = this.host.ownJid();
-    const occ = r.occupants.get(m.nick);
+    // An archived message names its sender's real JID itself; the nick may belong to someone else now.
+    const occ = archived && m.realJid ? undefined : r.occupants.get(m.nick);
     const realJid = occ?.jid ?? (m.realJid ? bare(m.realJid) : undefined) ?? (m.nick === r.nick ? own : undefined);
+    const hist = this.host.history?.();
+    if (!hist) return this.showMessage(r, m, m.nick, realJid);
+    const nick = m.nick;
+    const archiveId = 'archiveId' in m ? m.archiveId : undefined;
+    await hist.receiveRoom(
+      {
+        room: r.room,
+        nick,
+        ...(m.id ? { id: m.id } : {}),
+        ...(m.originId ? { originId: m.originId } : {}),
+        ...(m.stanzaId ? { stanzaId: m.stanzaId } : {}),
+        ...(archiveId ? { archiveId } : {}),
+        ...(m.stamp ? { stamp: m.stamp } : {}),
+        own: own !== undefined && (realJid === own || (!archived && nick === r.nick)),
+      },
+      archived,
+      (known) => this.showMessage(r, m, nick, realJid, known),
+      (e) => this.host.emit(e),
+    );
+    if (!archived && m.stanzaId && r.archiveSynced) hist.setRoomSync(r.room, m.stanzaId);
+  }
+
+  /** Decrypts (or takes the plain body of) a room message and emits it. */
+  private async showMessage(r: Room, m: MucMessage, nick: string, realJid: string | undefined, known?: HistoryRow): Promise<void> {
+    const own = this.host.ownJid();
     const keptId = [m.originId, m.id].find((i) => i !== undefined && r.sent.has(i));
+    // Our own message's plaintext: kept in memory, or (after a restart) from local history.
+    const ownText = keptId ? r.sent.get(keptId) : known?.direction === 'out' && known.body !== null ? known.body : undefined;
     const base = {
       event: 'message' as const,
-      from: `${r.room}/${m.nick}`,
+      from: `${r.room}/${nick}`,
       to: own ?? '',
       groupchat: true as const,
-      nick: m.nick,
+      nick,
       ...(realJid ? { real_jid: realJid } : {}),
       ...(m.originId ?? m.id ? { id: (m.originId ?? m.id)! } : {}),
       stamp: m.stamp ?? new Date().toISOString(),
@@ -559,7 +666,7 @@ export class MucCore implements MucApi {
       const ownDevice = await mgr.ownDeviceId();
       if (realJid === own && m.encrypted.sid === ownDevice) {
         // Our own reflection: never encrypted for the sending device; show what we kept.
-        if (keptId) this.host.emit({ ...base, body: r.sent.get(keptId)!, encryption: 'omemo', trust: 'verified', sender_device: ownDevice, own: true });
+        if (ownText !== undefined) this.host.emit({ ...base, body: ownText, encryption: 'omemo', trust: 'verified', sender_device: ownDevice, own: true });
         return;
       }
       if (!realJid) {
@@ -588,7 +695,7 @@ export class MucCore implements MucApi {
       return;
     }
     if (m.body === undefined) return;
-    const ownMsg = m.nick === r.nick && (keptId !== undefined || realJid === own);
+    const ownMsg = nick === r.nick && (keptId !== undefined || realJid === own);
     this.host.emit({ ...base, body: m.body, encryption: 'none', ...(ownMsg ? { own: true as const } : {}) });
   }
 }

@@ -246,12 +246,39 @@ export class WindowManager implements WindowsApi {
     return w;
   }
 
+  /** One copy of each sender/encryption/trust string for all lines (100 000 lines: ~MBs saved). */
+  private readonly interned = new Map<string, string>();
+
+  private intern<T extends string | undefined>(s: T): T {
+    if (s === undefined) return s;
+    const known = this.interned.get(s);
+    if (known !== undefined) return known as T;
+    if (this.interned.size > 10_000) this.interned.clear();
+    this.interned.set(s, s);
+    return s;
+  }
+
+  /**
+   * The stored rows of a line: compact (shared strings, no empty fields) and split at newlines.
+   * Multi-line text (help, lists) becomes one stored line per text line: rendering then maps
+   * stored lines to rows without re-splitting thousands of lines.
+   */
+  private storedRows(line: WindowLine): WindowLine[] {
+    const head: WindowLine = { time: line.time, body: line.body, kind: line.kind };
+    if (line.from !== undefined) head.from = this.intern(line.from);
+    if (line.encryption !== undefined) head.encryption = this.intern(line.encryption);
+    if (line.trust !== undefined) head.trust = this.intern(line.trust);
+    if (line.id !== undefined) head.id = line.id;
+    if (line.cont) head.cont = true;
+    if (!line.body.includes('\n')) return [head];
+    const parts = line.body.split('\n');
+    head.body = parts[0];
+    return parts.map((body, i) => (i === 0 ? head : { time: line.time, body, kind: line.kind, cont: true }));
+  }
+
   /** Adds a line to a window: keeps a scrolled-up view still, counts unread, notifies. */
   addLine(w: Window, line: WindowLine): void {
-    // Multi-line text (help, lists) becomes one stored line per text line: rendering then
-    // maps stored lines to rows without re-splitting thousands of lines.
-    const parts = line.body.split('\n');
-    const rows: WindowLine[] = parts.map((body, i) => (i === 0 ? { ...line, body } : { time: line.time, body, kind: line.kind, cont: true }));
+    const rows = this.storedRows(line);
     for (const r of rows) w.lines.push(r);
     if (line.id) w.ids.add(line.id);
     if (w.scroll > 0) w.scroll += rows.length; // do not yank a reader who scrolled up
@@ -276,7 +303,7 @@ export class WindowManager implements WindowsApi {
    */
   private addArchived(w: Window, line: WindowLine): void {
     if (line.id && w.ids.has(line.id)) return;
-    const rows: WindowLine[] = line.body.split('\n').map((body, i) => (i === 0 ? { ...line, body } : { time: line.time, body, kind: line.kind, cont: true }));
+    const rows = this.storedRows(line);
     const before = w.lines.length;
     // Insertion point: before every (multi-line) entry newer than this one.
     // Older than everything (a page from the archive): straight to the top.
@@ -287,7 +314,8 @@ export class WindowManager implements WindowsApi {
       if (w.lines[head].time <= line.time) break;
       i = head;
     }
-    w.lines.splice(i, 0, ...rows);
+    if (i === before) for (const r of rows) w.lines.push(r);
+    else w.lines.splice(i, 0, ...rows);
     if (line.id) w.ids.add(line.id);
     // Lines inserted below the view's bottom line would push it up: keep showing the same lines.
     if (w.scroll > 0 && i >= before - w.scroll) w.scroll += rows.length;

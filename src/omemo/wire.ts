@@ -81,12 +81,18 @@ export const MAC_LENGTH = 8;
 /** Far above any real key message (a few hundred bytes); bounds work done on hostile input. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-const root = protobuf.parse(LEGACY_PROTO, { keepCase: true }).root;
-const T = {
+// Parsed at first use: `xchat send` connects before it needs any OMEMO message type.
+let types: { WhisperMessage: protobuf.Type; PreKeyWhisperMessage: protobuf.Type; StoredSessionRecord: protobuf.Type } | undefined;
+function protoTypes() {
+  if (types) return types;
+  const root = protobuf.parse(LEGACY_PROTO, { keepCase: true }).root;
+  types = {
   WhisperMessage: root.lookupType('xchat.legacy.WhisperMessage'),
   PreKeyWhisperMessage: root.lookupType('xchat.legacy.PreKeyWhisperMessage'),
   StoredSessionRecord: root.lookupType('xchat.legacy.StoredSessionRecord'),
 };
+  return types;
+}
 
 export interface WhisperMessage {
   /** Raw 32-byte sender ratchet public key (0x05 is added/removed by the codec). */
@@ -158,7 +164,7 @@ function requireFields(m: Record<string, unknown>, fields: string[], what: strin
 export function encodeWhisperMessageBody(m: WhisperMessage): Uint8Array {
   checkUint32('counter', m.counter);
   checkUint32('previousCounter', m.previousCounter);
-  const body = T.WhisperMessage.encode({
+  const body = protoTypes().WhisperMessage.encode({
     ratchetKey: serializePublicKey(m.ratchetKey),
     counter: m.counter,
     previousCounter: m.previousCounter,
@@ -178,7 +184,7 @@ export function decodeWhisperMessage(data: Uint8Array): DecodedWhisperMessage {
   if (data.length < 1 + MAC_LENGTH + 1) throw new OmemoError('bad-protobuf', 'WhisperMessage is truncated');
   const macInput = data.slice(0, data.length - MAC_LENGTH);
   const mac = data.slice(data.length - MAC_LENGTH);
-  const m = decodeProto(T.WhisperMessage, macInput.subarray(1), 'WhisperMessage');
+  const m = decodeProto(protoTypes().WhisperMessage, macInput.subarray(1), 'WhisperMessage');
   requireFields(m, ['ratchetKey', 'counter', 'ciphertext'], 'WhisperMessage');
   if (!(m.ratchetKey instanceof Uint8Array) || !(m.ciphertext instanceof Uint8Array) || typeof m.counter !== 'number') {
     throw new OmemoError('bad-protobuf', 'WhisperMessage field has the wrong type');
@@ -204,7 +210,7 @@ export function encodePreKeyWhisperMessage(m: PreKeyWhisperMessage): Uint8Array 
   checkUint32('registrationId', m.registrationId);
   checkUint32('preKeyId', m.preKeyId);
   checkUint32('signedPreKeyId', m.signedPreKeyId);
-  const body = T.PreKeyWhisperMessage.encode({
+  const body = protoTypes().PreKeyWhisperMessage.encode({
     registrationId: m.registrationId,
     preKeyId: m.preKeyId,
     signedPreKeyId: m.signedPreKeyId,
@@ -217,7 +223,7 @@ export function encodePreKeyWhisperMessage(m: PreKeyWhisperMessage): Uint8Array 
 
 export function decodePreKeyWhisperMessage(data: Uint8Array): DecodedPreKeyWhisperMessage {
   checkFrame(data, 'PreKeyWhisperMessage');
-  const m = decodeProto(T.PreKeyWhisperMessage, data.subarray(1), 'PreKeyWhisperMessage');
+  const m = decodeProto(protoTypes().PreKeyWhisperMessage, data.subarray(1), 'PreKeyWhisperMessage');
   // preKeyId is optional in libsignal but mandatory in OMEMO (Conversations#1832).
   requireFields(m, ['signedPreKeyId', 'baseKey', 'identityKey', 'message', 'preKeyId'], 'PreKeyWhisperMessage');
   if (
@@ -278,16 +284,16 @@ export interface StoredSessionRecord {
 }
 
 export function encodeStoredSessionRecord(r: StoredSessionRecord): Uint8Array {
-  return new Uint8Array(T.StoredSessionRecord.encode(r as unknown as Record<string, unknown>).finish());
+  return new Uint8Array(protoTypes().StoredSessionRecord.encode(r as unknown as Record<string, unknown>).finish());
 }
 
 /** Throws OmemoError 'invalid-input' when the stored bytes are not a session record. */
 export function decodeStoredSessionRecord(data: Uint8Array): StoredSessionRecord {
   let obj: Record<string, unknown>;
   try {
-    const msg = T.StoredSessionRecord.decode(data);
+    const msg = protoTypes().StoredSessionRecord.decode(data);
     // Plain objects; absent optional sub-messages stay undefined, scalars get their defaults.
-    obj = T.StoredSessionRecord.toObject(msg, { defaults: true, arrays: true }) as Record<string, unknown>;
+    obj = protoTypes().StoredSessionRecord.toObject(msg, { defaults: true, arrays: true }) as Record<string, unknown>;
   } catch (e) {
     throw new OmemoError('invalid-input', `stored session record is corrupt: ${(e as Error).message}`);
   }

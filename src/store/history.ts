@@ -28,11 +28,18 @@ export interface HistoryRecord {
   senderDevice?: number;
   trust?: string;
   carbon?: 'sent' | 'received';
+  /**
+   * A room message (window = the room's bare JID, `from` = room/nick). Its `serverId` is the
+   * room's stanza-id / room archive id: a namespace of its own, kept apart from ours.
+   */
+  groupchat?: boolean;
 }
 
 export interface HistoryRow extends HistoryRecord {
   seq: number;
   redacted: boolean;
+  /** Retracted by its sender (XEP-0424): the body is gone. */
+  retracted?: boolean;
 }
 
 interface DbRow {
@@ -52,6 +59,8 @@ interface DbRow {
   trust: string | null;
   carbon: 'sent' | 'received' | null;
   redacted: number;
+  groupchat: number;
+  retracted: number;
 }
 
 export interface SyncState {
@@ -72,7 +81,14 @@ function normStamp(s: string): string {
   return Number.isNaN(t) ? new Date().toISOString() : new Date(t).toISOString();
 }
 
+/** Room stanza-ids are only unique per room: stored qualified by the room (a JID has no space). */
+function dbServerId(peer: string, serverId: string | undefined, groupchat: boolean | undefined): string | null {
+  if (serverId === undefined) return null;
+  return groupchat ? `${bare(peer)} ${serverId}` : serverId;
+}
+
 function toRow(r: DbRow): HistoryRow {
+  const serverId = r.server_id === null ? null : r.groupchat === 1 ? r.server_id.slice(r.server_id.indexOf(' ') + 1) : r.server_id;
   return {
     seq: r.seq,
     account: r.account,
@@ -85,10 +101,12 @@ function toRow(r: DbRow): HistoryRow {
     stamp: r.stamp,
     redacted: r.redacted === 1,
     ...(r.msg_id !== null ? { msgId: r.msg_id } : {}),
-    ...(r.server_id !== null ? { serverId: r.server_id } : {}),
+    ...(serverId !== null ? { serverId } : {}),
     ...(r.sender_device !== null ? { senderDevice: r.sender_device } : {}),
     ...(r.trust !== null ? { trust: r.trust } : {}),
     ...(r.carbon !== null ? { carbon: r.carbon } : {}),
+    ...(r.groupchat === 1 ? { groupchat: true } : {}),
+    ...(r.retracted === 1 ? { retracted: true } : {}),
   };
 }
 
@@ -121,6 +139,11 @@ END;
 CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages WHEN old.body IS NOT NULL BEGIN
   INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
 END;
+-- One trigger: the old terms must leave the index before the new ones enter (words both share).
+CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF body ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, body) SELECT 'delete', old.seq, old.body WHERE old.body IS NOT NULL;
+  INSERT INTO messages_fts(rowid, body) SELECT new.seq, new.body WHERE new.body IS NOT NULL;
+END;
 CREATE TABLE IF NOT EXISTS kv (
   account TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -146,16 +169,27 @@ export class HistoryStore {
     // NORMAL in WAL mode: a crash may lose the last commits, never corrupt; MAM refills them.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    // Columns added after the first release: older history files get them here.
+    const cols = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(messages)').all().map((c) => c.name));
+    if (!cols.has('groupchat')) this.db.exec('ALTER TABLE messages ADD COLUMN groupchat INTEGER NOT NULL DEFAULT 0');
+    if (!cols.has('retracted')) this.db.exec('ALTER TABLE messages ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0');
     const d = this.db;
     this.stmts = {
       insert: d.prepare(
-        `INSERT INTO messages (account, peer, direction, from_jid, from_bare, to_jid, body, encryption, stamp, msg_id, server_id, sender_device, trust, carbon, redacted)
-         VALUES (@account, @peer, @direction, @from_jid, @from_bare, @to_jid, @body, @encryption, @stamp, @msg_id, @server_id, @sender_device, @trust, @carbon, @redacted)`,
+        `INSERT INTO messages (account, peer, direction, from_jid, from_bare, to_jid, body, encryption, stamp, msg_id, server_id, sender_device, trust, carbon, redacted, groupchat)
+         VALUES (@account, @peer, @direction, @from_jid, @from_bare, @to_jid, @body, @encryption, @stamp, @msg_id, @server_id, @sender_device, @trust, @carbon, @redacted, @groupchat)`,
       ),
       byServerId: d.prepare<[string, string], DbRow>('SELECT * FROM messages WHERE account = ? AND server_id = ?'),
       byMsgId: d.prepare<[string, string, string], DbRow>(
         'SELECT * FROM messages WHERE account = ? AND from_bare = ? AND msg_id = ? ORDER BY seq DESC LIMIT 1',
       ),
+      roomByMsgId: d.prepare<[string, string, string], DbRow>(
+        'SELECT * FROM messages WHERE account = ? AND peer = ? AND msg_id = ? AND groupchat = 1 ORDER BY seq DESC',
+      ),
+      byPeerMsgId: d.prepare<[string, string, string, string], DbRow>(
+        'SELECT * FROM messages WHERE account = ? AND peer = ? AND from_bare = ? AND msg_id = ? ORDER BY seq DESC LIMIT 1',
+      ),
+      setBody: d.prepare<[string | null, number, number]>('UPDATE messages SET body = ?, retracted = ? WHERE seq = ?'),
       setServerId: d.prepare<[string, number]>('UPDATE messages SET server_id = ? WHERE seq = ? AND server_id IS NULL'),
       recent: d.prepare<[string, string, number], DbRow>(
         'SELECT * FROM messages WHERE account = ? AND peer = ? ORDER BY stamp DESC, seq DESC LIMIT ?',
@@ -188,6 +222,37 @@ export class HistoryStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * The stored room message this one repeats: same room stanza-id / room archive id, or the same
+   * message id from the same occupant (nick), or — when `own` — one of our own sent messages (its
+   * reflection carries our id as origin-id). Ids from other occupants never match: a message id is
+   * only unique per sender.
+   */
+  findRoom(account: string, room: string, ids: { serverId?: string; from?: string; msgIds?: string[]; own?: boolean }): HistoryRow | undefined {
+    if (ids.serverId) {
+      const r = this.stmts.byServerId.get(account, dbServerId(room, ids.serverId, true)!);
+      if (r) return toRow(r);
+    }
+    for (const id of ids.msgIds ?? []) {
+      for (const r of this.stmts.roomByMsgId.all(account, bare(room), id)) {
+        if ((ids.own && r.direction === 'out') || (ids.from !== undefined && r.from_jid === ids.from)) return toRow(r);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Applies a correction (new body) or a retraction (body removed, also from the search index) to
+   * the message `msgId` that `sender` (bare JID) sent in window `peer`. Returns whether one matched.
+   */
+  edit(account: string, peer: string, sender: string, msgId: string, change: { body: string } | { retract: true }): boolean {
+    const r = this.stmts.byPeerMsgId.get(account, bare(peer), bare(sender), msgId);
+    if (!r) return false;
+    if ('retract' in change) this.stmts.setBody.run(null, 1, r.seq);
+    else if (r.redacted !== 1 && r.retracted !== 1) this.stmts.setBody.run(change.body, 0, r.seq); // a retraction is final
+    return true;
+  }
+
   /** The stored message this one repeats (same server id, or same sender and message id). */
   find(account: string, ids: { serverId?: string; from?: string; msgId?: string }): HistoryRow | undefined {
     if (ids.serverId) {
@@ -207,10 +272,12 @@ export class HistoryStore {
    * `mode` 'redact' keeps metadata only; 'off' stores nothing. Returns whether it was new.
    */
   add(rec: HistoryRecord, mode: LoggingMode = 'on'): { added: boolean; row?: HistoryRow } {
-    const existing = this.find(rec.account, { serverId: rec.serverId, from: rec.from, msgId: rec.msgId });
+    const existing = rec.groupchat
+      ? this.findRoom(rec.account, rec.peer, { serverId: rec.serverId, from: rec.from, msgIds: rec.msgId ? [rec.msgId] : [], own: rec.direction === 'out' })
+      : this.find(rec.account, { serverId: rec.serverId, from: rec.from, msgId: rec.msgId });
     if (existing) {
       if (rec.serverId && !existing.serverId) {
-        this.stmts.setServerId.run(rec.serverId, existing.seq);
+        this.stmts.setServerId.run(dbServerId(rec.peer, rec.serverId, existing.groupchat)!, existing.seq);
         existing.serverId = rec.serverId;
       }
       return { added: false, row: existing };
@@ -228,11 +295,12 @@ export class HistoryStore {
       encryption: rec.encryption,
       stamp: normStamp(rec.stamp),
       msg_id: rec.msgId ?? null,
-      server_id: rec.serverId ?? null,
+      server_id: dbServerId(rec.peer, rec.serverId, rec.groupchat),
       sender_device: rec.senderDevice ?? null,
       trust: rec.trust ?? null,
       carbon: rec.carbon ?? null,
       redacted: redacted ? 1 : 0,
+      groupchat: rec.groupchat ? 1 : 0,
     });
     const row: HistoryRow = { ...rec, stamp: normStamp(rec.stamp), body: redacted ? null : rec.body, seq: Number(info.lastInsertRowid), redacted };
     return { added: true, row };
@@ -263,8 +331,9 @@ export class HistoryStore {
     return this.stmts.count.get(account)?.n ?? 0;
   }
 
-  getSyncState(account: string): SyncState {
-    const v = this.stmts.getKv.get(account, 'mam');
+  /** `archive`: a room's bare JID for that room's archive; our own archive otherwise. */
+  getSyncState(account: string, archive?: string): SyncState {
+    const v = this.stmts.getKv.get(account, archive ? `mam:${bare(archive)}` : 'mam');
     if (!v) return { initialized: false };
     try {
       const s = JSON.parse(v.value) as SyncState;
@@ -274,8 +343,8 @@ export class HistoryStore {
     }
   }
 
-  setSyncState(account: string, s: { lastArchiveId?: string }): void {
-    this.stmts.setKv.run(account, 'mam', JSON.stringify({ lastArchiveId: s.lastArchiveId }));
+  setSyncState(account: string, s: { lastArchiveId?: string }, archive?: string): void {
+    this.stmts.setKv.run(account, archive ? `mam:${bare(archive)}` : 'mam', JSON.stringify({ lastArchiveId: s.lastArchiveId }));
   }
 
   getLogging(account: string): LoggingMode {

@@ -1,7 +1,7 @@
 // The full-screen TUI: title bar, the current window's visible rows, status bar, input line.
 // Everything shown comes from the WindowManager; keys go to the LineEditor or switch windows.
 import { Box, Text, useStdin, useStdout } from 'ink';
-import { useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
+import { memo, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
 import type { Completion, ExecResult } from '../commands/engine.js';
 import type { WindowManager } from '../core/windows.js';
 import { createKeyDecoder, type KeyPress } from './keys.js';
@@ -69,11 +69,17 @@ export function TitleBar({ windows, columns }: { windows: WindowManager; columns
   );
 }
 
-export function WindowBody({ windows, height, columns }: { windows: WindowManager; height: number; columns: number }) {
+/**
+ * The current window's visible rows. Memoized on the window state (`version` changes with every
+ * window change), so a keystroke or the clock never re-wraps the body.
+ */
+export const WindowBody = memo(function WindowBody({ windows, height, columns, version }: { windows: WindowManager; height: number; columns: number; version: number }) {
   const w = windows.current();
-  const rows = visibleRows(w.lines, w.scroll, height, columns);
+  const rows = useMemo(() => visibleRows(w.lines, w.scroll, height, columns), [w, w.lines, w.lines.length, w.scroll, height, columns, version]);
   return (
-    <Box flexDirection="column" height={height} width={columns} overflow="hidden">
+    // No overflow="hidden": the rows already fit (wrapped to width, at most height of them), and
+    // Ink's clipping would re-slice every row's ANSI text on every frame.
+    <Box flexDirection="column" height={height} width={columns}>
       {rows.map((r, i) => (
         <Text key={i} wrap="truncate-end" {...(rowColor(r.kind) ? { color: rowColor(r.kind) } : {})}>
           {r.text === '' ? ' ' : r.text}
@@ -81,7 +87,7 @@ export function WindowBody({ windows, height, columns }: { windows: WindowManage
       ))}
     </Box>
   );
-}
+});
 
 export function StatusBar({ windows, columns, now }: { windows: WindowManager; columns: number; now: number }) {
   const p = statusParts(windows, now);
@@ -101,7 +107,23 @@ export function StatusBar({ windows, columns, now }: { windows: WindowManager; c
   );
 }
 
-export function InputLine({ editor, columns }: { editor: LineEditor; columns: number }) {
+/** A change counter the input line subscribes to: editing re-renders the input line only. */
+export class EditorTicker {
+  version = 0;
+  private readonly listeners = new Set<() => void>();
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  snapshot = (): number => this.version;
+  bump(): void {
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+}
+
+export function InputLine({ editor, columns, ticker }: { editor: LineEditor; columns: number; ticker?: EditorTicker }) {
+  useSyncExternalStore(ticker?.subscribe ?? noSubscribe, ticker?.snapshot ?? zero);
   const prompt = '> ';
   const room = Math.max(1, columns - prompt.length - 1);
   // Scroll the line horizontally so the cursor stays visible.
@@ -120,11 +142,14 @@ export function InputLine({ editor, columns }: { editor: LineEditor; columns: nu
   );
 }
 
+const noSubscribe = () => () => undefined;
+const zero = () => 0;
+
 /** Seconds of no typing after which a composing chat state turns into paused. */
 const PAUSE_AFTER_MS = 5000;
 
 export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping }: AppProps) {
-  useSyncExternalStore(
+  const version = useSyncExternalStore(
     (l) => windows.subscribe(l),
     () => windows.version,
   );
@@ -132,7 +157,9 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   const time = useMinuteClock(now);
   const bodyHeight = Math.max(1, rows - CHROME);
   const editor = useRef(new LineEditor()).current;
-  const [, redraw] = useReducer((x: number) => x + 1, 0);
+  // Keys re-render only the input line (not the window body): see InputLine.
+  const ticker = useRef(new EditorTicker()).current;
+  const redraw = () => ticker.bump();
   // Lines run one after another, in the order typed (a message typed during /connect waits).
   const queue = useRef<Promise<void>>(Promise.resolve());
   const latest = useRef({ bodyHeight, onQuit, engine, onTyping });
@@ -257,14 +284,14 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
       clearTimeout(pauseTimer);
       setRawMode(false);
     };
-  }, [input, setRawMode, windows, editor]);
+  }, [input, setRawMode, windows, editor, ticker]);
 
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <TitleBar windows={windows} columns={columns} />
-      <WindowBody windows={windows} height={bodyHeight} columns={columns} />
+      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version} />
       <StatusBar windows={windows} columns={columns} now={time} />
-      <InputLine editor={editor} columns={columns} />
+      <InputLine editor={editor} columns={columns} ticker={ticker} />
     </Box>
   );
 }

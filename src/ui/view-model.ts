@@ -29,6 +29,9 @@ export interface Row {
   kind: WindowLine['kind'];
 }
 
+/** Printable ASCII only: one column per character, nothing to measure. */
+const PLAIN = /^[\x20-\x7e]*$/;
+
 /**
  * The `height` rows that end at stored line `lines.length - 1 - scroll`, wrapped to `width`.
  * Walks backwards from that line and stops once the viewport is full, so the cost depends on
@@ -39,7 +42,9 @@ export function visibleRows(lines: readonly WindowLine[], scroll: number, height
   const w = Math.max(1, width);
   for (let i = lines.length - 1 - scroll; i >= 0 && out.length < height; i--) {
     const l = lines[i];
-    const wrapped = wrapAnsi(lineText(l), w, { hard: true, trim: false }).split('\n');
+    const text = lineText(l);
+    // Most lines are short plain text: one row as is, without wrap-ansi's width measuring.
+    const wrapped = text.length <= w && PLAIN.test(text) ? [text] : wrapAnsi(text, w, { hard: true, trim: false }).split('\n');
     for (let k = wrapped.length - 1; k >= 0 && out.length < height; k--) out.push({ text: wrapped[k], kind: l.kind });
   }
   out.reverse();

@@ -1,11 +1,13 @@
-// Message Archive Management (XEP-0313, urn:xmpp:mam:2) over our own archive, paged with RSM
-// (XEP-0059). A <result> is only believed when it comes from our own account (no `from`, or our
-// bare JID) and answers a query id we sent: anyone else injecting results could otherwise plant
-// messages "from" any contact in our history.
+// Message Archive Management (XEP-0313, urn:xmpp:mam:2) over our own archive and over a room's
+// archive (XEP-0313 §5: the query goes to the room JID), paged with RSM (XEP-0059). A <result> is
+// only believed when it answers a query id we sent and comes from the archive that query asked:
+// our own account (no `from`, or our bare JID) or that room. Anyone else injecting results could
+// otherwise plant messages "from" any contact in our history.
 import { xml, type Element } from '@xmpp/client';
 import { NS_DELAY, NS_FORWARD } from './carbons.js';
 import { parseMessage, type IncomingMessage } from './message.js';
-import type { XmppSession } from './connection.js';
+import { bareOf, type XmppSession } from './connection.js';
+import { parseMucMessage, type MucMessage } from './muc.js';
 
 export const NS_MAM = 'urn:xmpp:mam:2';
 export const NS_RSM = 'http://jabber.org/protocol/rsm';
@@ -37,8 +39,20 @@ export interface MamPage {
   count: number;
 }
 
+/** A message from a room's archive. */
+export interface ArchivedRoomMessage extends MucMessage {
+  archiveId: string;
+}
+
+export interface RoomMamPage extends Omit<MamPage, 'messages'> {
+  messages: ArchivedRoomMessage[];
+}
+
 interface Active {
   results: ArchivedMessage[];
+  /** Set for a room archive query: the only JID its results may come from. */
+  room?: string;
+  roomResults: ArchivedRoomMessage[];
   count: number;
 }
 
@@ -49,8 +63,19 @@ export class Mam {
 
   constructor(private readonly session: XmppSession) {}
 
+  /** One page of a room's archive (oldest first). */
+  async queryRoom(room: string, q: Omit<MamQuery, 'with'> = {}): Promise<RoomMamPage> {
+    const active: Active = { results: [], room: bareOf(room).toLowerCase(), roomResults: [], count: 0 };
+    const page = await this.run(q, active, active.room);
+    return { ...page, messages: active.roomResults };
+  }
+
   /** One page. */
   async query(q: MamQuery = {}): Promise<MamPage> {
+    return this.run(q, { results: [], roomResults: [], count: 0 });
+  }
+
+  private async run(q: MamQuery, active: Active, to?: string): Promise<MamPage> {
     const queryid = `q${Date.now().toString(36)}${(++queryCounter).toString(36)}`;
     const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_MAM))];
     if (q.with) fields.push(xml('field', { var: 'with' }, xml('value', {}, q.with)));
@@ -58,13 +83,12 @@ export class Mam {
     const rsm = [xml('max', {}, String(q.max ?? 100))];
     if (q.after !== undefined) rsm.push(xml('after', {}, q.after));
     if (q.before !== undefined) rsm.push(xml('before', {}, q.before));
-    const active: Active = { results: [], count: 0 };
     this.active.set(queryid, active);
     try {
       const res = await this.session.iq(
         'set',
         xml('query', { xmlns: NS_MAM, queryid }, xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields), xml('set', { xmlns: NS_RSM }, ...rsm)),
-        undefined,
+        to,
         60_000,
       );
       const fin = res.getChild('fin', NS_MAM);
@@ -104,14 +128,15 @@ export class Mam {
     if (!result) return false;
     const s = this.session;
     const from = el.attrs.from;
-    if (!s.isOwnAccount(from)) {
-      s.emitError(`dropped a spoofed archive (MAM) result from ${from}: only our own server may send them`, {
-        from,
-        condition: 'spoofed-mam-result',
-      });
+    const active = result.attrs.queryid !== undefined ? this.active.get(result.attrs.queryid) : undefined;
+    const fromOk = active?.room !== undefined ? from !== undefined && bareOf(from).toLowerCase() === active.room : s.isOwnAccount(from);
+    if (!fromOk) {
+      s.emitError(
+        `dropped a spoofed archive (MAM) result from ${from}: only ${active?.room ? `the room ${active.room}` : 'our own server'} may send them`,
+        { from, condition: 'spoofed-mam-result' },
+      );
       return true;
     }
-    const active = result.attrs.queryid !== undefined ? this.active.get(result.attrs.queryid) : undefined;
     if (!active) {
       s.emitError(`dropped an archive (MAM) result${from ? ` from ${from}` : ''} for a query we did not send (${result.attrs.queryid ?? 'no query id'})`, {
         from,
@@ -125,6 +150,12 @@ export class Mam {
     const id = result.attrs.id;
     if (!inner || !id) return true;
     const stamp = fwd!.getChild('delay', NS_DELAY)?.attrs.stamp;
+    if (active.room !== undefined) {
+      const rm = parseMucMessage(inner);
+      // The archived message must itself be from that room.
+      if (rm && rm.room === active.room) active.roomResults.push({ ...rm, ...(stamp ? { stamp } : {}), stanzaId: id, archiveId: id });
+      return true;
+    }
     const msg = parseMessage(inner, s.bareJid, stamp ? { stamp } : {});
     if (msg && msg.type !== 'error' && msg.type !== 'groupchat') active.results.push({ ...msg, archiveId: id, stanzaId: id });
     return true;

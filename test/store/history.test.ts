@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { HistoryStore, type HistoryRecord } from '../../src/store/history.js';
+import { HistoryCore, type RoomMessageIds } from '../../src/core/history.js';
+import type { XchatEvent } from '../../src/core/api.js';
 
 const A = 'alice@example.org';
 const B = 'bob@example.org';
@@ -95,5 +98,135 @@ describe('HistoryStore', () => {
       const s = await stat(join(dir, f)).catch(() => undefined);
       if (s) expect(s.mode & 0o777, f).toBe(0o600);
     }
+  });
+
+  const ROOM = 'team@muc.example.org';
+  const room = (over: Partial<HistoryRecord> = {}): HistoryRecord =>
+    rec({ peer: ROOM, from: `${ROOM}/bob`, groupchat: true, body: 'room hi', ...over });
+
+  it('stores a room message once per room stanza-id; message ids only match the same occupant or our own sent message', () => {
+    h = HistoryStore.open(':memory:');
+    expect(h.add(room({ serverId: 'r1', msgId: 'm1' })).added).toBe(true);
+    expect(h.add(room({ serverId: 'r1', body: 'replayed' })).added).toBe(false);
+    expect(h.add(room({ msgId: 'm1', body: 'same occupant, same id' })).added).toBe(false);
+    // Another occupant using the same message id is another message.
+    expect(h.add(room({ from: `${ROOM}/carol`, msgId: 'm1', body: 'carol' })).added).toBe(true);
+    // Room stanza-ids are the room's namespace: the same id elsewhere is another message.
+    expect(h.add(room({ peer: 'other@muc.example.org', from: 'other@muc.example.org/bob', serverId: 'r1', body: 'other room' })).added).toBe(true);
+    expect(h.add(rec({ serverId: 'r1', body: 'our archive' })).added).toBe(true);
+    expect(h.findRoom(A, ROOM, { serverId: 'r1' })).toMatchObject({ body: 'room hi', serverId: 'r1', groupchat: true });
+    // Our own sent message: its reflection (our id as origin-id, maybe another nick) matches it.
+    h.add(room({ direction: 'out', from: `${ROOM}/alice`, msgId: 'own-1', body: 'my room secret' }));
+    expect(h.findRoom(A, ROOM, { from: `${ROOM}/alice2`, msgIds: ['own-1'], own: false })).toBeUndefined();
+    const refl = h.add(room({ direction: 'out', from: `${ROOM}/alice`, msgId: 'own-1', serverId: 'r9', body: 'x' }));
+    expect(refl).toMatchObject({ added: false, row: { body: 'my room secret' } });
+    expect(h.findRoom(A, ROOM, { serverId: 'r9' })?.body).toBe('my room secret');
+    expect(h.recent(A, ROOM, 10).map((r) => r.body)).toEqual(['room hi', 'carol', 'my room secret']);
+    expect(h.search(A, 'secret', { peer: ROOM }).map((r) => r.body)).toEqual(['my room secret']);
+  });
+
+  it('a correction replaces the stored body and a retraction removes it, also from search; only the sender can', () => {
+    h = HistoryStore.open(':memory:');
+    h.add(rec({ msgId: 'c1', body: 'teh typo' }));
+    h.add(rec({ msgId: 'c2', body: 'regrettable words' }));
+    expect(h.edit(A, B, 'mallory@example.org', 'c2', { retract: true })).toBe(false);
+    expect(h.edit(A, B, B, 'c1', { body: 'the fixed text' })).toBe(true);
+    expect(h.edit(A, B, B, 'c2', { retract: true })).toBe(true);
+    expect(h.search(A, 'typo')).toEqual([]);
+    expect(h.search(A, 'fixed').map((r) => r.msgId)).toEqual(['c1']);
+    expect(h.search(A, 'regrettable')).toEqual([]);
+    expect(h.recent(A, B, 5).map((r) => [r.body, r.retracted ?? false])).toEqual([
+      ['the fixed text', false],
+      [null, true],
+    ]);
+  });
+
+  it('keeps one archive position per room, apart from our own archive', () => {
+    h = HistoryStore.open(':memory:');
+    h.setSyncState(A, { lastArchiveId: 'own-9' });
+    expect(h.getSyncState(A, ROOM)).toEqual({ initialized: false });
+    h.setSyncState(A, { lastArchiveId: 'room-3' }, ROOM);
+    expect(h.getSyncState(A, ROOM)).toEqual({ initialized: true, lastArchiveId: 'room-3' });
+    expect(h.getSyncState(A)).toEqual({ initialized: true, lastArchiveId: 'own-9' });
+  });
+
+  it('opens a history file from before room messages and retractions', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xchat-hist-'));
+    const old = new Database(join(dir, 'history.db'));
+    old.exec(`CREATE TABLE messages (seq INTEGER PRIMARY KEY, account TEXT NOT NULL, peer TEXT NOT NULL, direction TEXT NOT NULL,
+      from_jid TEXT NOT NULL, from_bare TEXT NOT NULL, to_jid TEXT NOT NULL, body TEXT, encryption TEXT NOT NULL, stamp TEXT NOT NULL,
+      msg_id TEXT, server_id TEXT, sender_device INTEGER, trust TEXT, carbon TEXT, redacted INTEGER NOT NULL DEFAULT 0);
+      INSERT INTO messages (account, peer, direction, from_jid, from_bare, to_jid, body, encryption, stamp) VALUES ('${A}', '${B}', 'in', '${B}', '${B}', '${A}', 'old one', 'none', '2024-01-01T00:00:00.000Z');`);
+    old.close();
+    h = HistoryStore.open(dir);
+    expect(h.recent(A, B, 5).map((r) => r.body)).toEqual(['old one']);
+    expect(h.add(room({ serverId: 's1' })).added).toBe(true);
+  });
+});
+
+describe('HistoryCore (room messages, corrections, retractions)', () => {
+  const ROOM = 'team@muc.example.org';
+  const ids = (over: Partial<RoomMessageIds> = {}): RoomMessageIds => ({ room: ROOM, nick: 'bob', own: false, ...over });
+  const msg = (over: Partial<Extract<XchatEvent, { event: 'message' }>> = {}): XchatEvent => ({
+    event: 'message', from: `${ROOM}/bob`, to: A, body: 'hello room', encryption: 'omemo', stamp: '2024-01-01T00:00:00Z', groupchat: true, nick: 'bob', ...over,
+  });
+
+  it('stores a room message in the room window once; a replay is shown from the store, not handled again', async () => {
+    const store = HistoryStore.open(':memory:');
+    const core = new HistoryCore(store, () => A, () => 'alice');
+    const shown: XchatEvent[] = [];
+    let handled = 0;
+    const handle = async () => {
+      handled++;
+      shown.push(core.decorate(msg()));
+    };
+    await core.receiveRoom(ids({ stanzaId: 's1', id: 'm1' }), false, handle, (e) => shown.push(e));
+    // The same message again in the join history / room archive of this process: nothing new.
+    await core.receiveRoom(ids({ archiveId: 's1', stamp: '2024-01-01T00:00:00Z' }), true, handle, (e) => shown.push(e));
+    expect(handled).toBe(1);
+    expect(shown).toHaveLength(1);
+    expect(store.recent(A, ROOM, 5).map((r) => r.body)).toEqual(['hello room']);
+    expect(core.search('hello', ROOM)).toMatchObject([{ groupchat: true, nick: 'bob', body: 'hello room', archived: true }]);
+    // After a restart (a new core), the replay is shown once from the store.
+    const core2 = new HistoryCore(store, () => A);
+    const later: XchatEvent[] = [];
+    await core2.receiveRoom(ids({ stanzaId: 's1', stamp: '2024-01-01T00:00:00Z' }), false, handle, (e) => later.push(e));
+    await core2.receiveRoom(ids({ stanzaId: 's1', stamp: '2024-01-01T00:00:00Z' }), false, handle, (e) => later.push(e));
+    expect(handled).toBe(1);
+    expect(later).toMatchObject([{ body: 'hello room', archived: true, groupchat: true }]);
+    store.close();
+  });
+
+  it('keeps the plaintext of our own room message: its reflection after a restart shows it', async () => {
+    const store = HistoryStore.open(':memory:');
+    const core = new HistoryCore(store, () => A, () => 'alice');
+    core.decorate({ event: 'sent', to: ROOM, id: 'own-1', body: 'my encrypted words', encryption: 'omemo', groupchat: true });
+    // The live reflection is still handled (the room's confirmation) but not stored twice.
+    let known: unknown;
+    await core.receiveRoom(ids({ nick: 'alice', originId: 'own-1', stanzaId: 's7', own: true }), false, async (k) => {
+      known = k;
+      core.decorate(msg({ from: `${ROOM}/alice`, nick: 'alice', body: 'my encrypted words', own: true }));
+    }, () => undefined);
+    expect(known).toMatchObject({ body: 'my encrypted words', direction: 'out' });
+    expect(store.count(A)).toBe(1);
+    const restarted = new HistoryCore(store, () => A);
+    const shown: XchatEvent[] = [];
+    await restarted.receiveRoom(ids({ nick: 'alice', archiveId: 's7', own: true, stamp: '2024-01-01T00:00:00Z' }), true, async () => {
+      throw new Error('must not be decrypted again');
+    }, (e) => shown.push(e));
+    expect(shown).toMatchObject([{ from: `${ROOM}/alice`, body: 'my encrypted words', own: true, groupchat: true }]);
+    store.close();
+  });
+
+  it('correction and retraction events update the stored message of their window', () => {
+    const store = HistoryStore.open(':memory:');
+    const core = new HistoryCore(store, () => A);
+    core.decorate({ event: 'sent', to: B, id: 'o1', body: 'first draft', encryption: 'none' });
+    core.decorate({ event: 'correction', from: A, to: B, id: 'o1', new_id: 'o2', body: 'second draft', encryption: 'none', stamp: '2024-01-01T00:00:00Z' });
+    expect(core.search('draft', B)).toMatchObject([{ body: 'second draft' }]);
+    core.decorate({ event: 'retraction', from: A, to: B, id: 'o1' });
+    expect(core.search('draft', B)).toEqual([]);
+    expect(core.recent(B, 5)).toMatchObject([{ body: '[retracted]' }]);
+    store.close();
   });
 });

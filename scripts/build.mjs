@@ -1,0 +1,43 @@
+// Builds dist/ for bin/xchat: one ESM bundle with code splitting, so `xchat send|listen|run` load
+// only their own code and the TUI (ink, react, yoga) sits in a chunk that cli.ts imports
+// dynamically on the TUI path only. Loading one pre-linked file instead of ~1000 modules from
+// node_modules is most of Node's start-up cost. Type checking is `tsc -p tsconfig.test.json`.
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist');
+
+// A stale tree from the old per-file tsc output would shadow nothing but confuse readers.
+await rm(outdir, { recursive: true, force: true });
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Native addon: loaded from node_modules at run time. react-devtools-core is an optional
+  // import of ink's (DEV=true only) and is not installed.
+  external: ['better-sqlite3', 'react-devtools-core'],
+  // React's production build: smaller and faster than the development one it picks otherwise.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  // Bundled CommonJS packages call require() for Node built-ins; ESM has no require.
+  banner: { js: "import { createRequire as __xchatCreateRequire } from 'node:module'; const require = __xchatCreateRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  minify: process.env.XCHAT_BUILD_MINIFY !== '0',
+  logLevel: 'warning',
+  metafile: process.argv.includes('--meta'),
+}).then(async (r) => {
+  if (r.metafile) {
+    const { analyzeMetafile } = await import('esbuild');
+    console.log(await analyzeMetafile(r.metafile));
+  }
+});
