@@ -8,7 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'dist');
+// --outdir DIR: build elsewhere (the build test does, so it never touches a dist/ in use).
+const outArg = process.argv.indexOf('--outdir');
+const outdir = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist');
 
 // A stale tree from the old per-file tsc output would shadow nothing but confuse readers.
 await rm(outdir, { recursive: true, force: true });

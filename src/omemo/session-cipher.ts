@@ -60,9 +60,37 @@ async function ownIdentity(store: OmemoStore): Promise<OwnIdentity> {
   return own;
 }
 
+/**
+ * The record each store last accepted per address, decoded, with the exact bytes stored. Decoding
+ * costs more than a message's symmetric crypto; when the store hands back those same bytes, the
+ * decoded record is what decoding would give. An entry is taken out when loaded (the operation may
+ * change the record) and put back only after a successful store, so a failed operation leaves
+ * nothing half-changed behind.
+ */
+const decodedRecords = new WeakMap<OmemoStore, Map<string, { bytes: Uint8Array; record: SessionRecord }>>();
+const DECODED_RECORDS_MAX = 512;
+const addrKey = (a: DeviceAddress) => `${a.jid}\u0000${a.deviceId}`;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
 async function loadRecord(store: OmemoStore, addr: DeviceAddress): Promise<SessionRecord | undefined> {
   const data = await store.loadSession(addr);
-  return data ? SessionRecord.deserialize(data) : undefined;
+  const cache = decodedRecords.get(store);
+  const hit = cache?.get(addrKey(addr));
+  if (hit) cache!.delete(addrKey(addr));
+  if (!data) return undefined;
+  return hit && sameBytes(hit.bytes, data) ? hit.record : SessionRecord.deserialize(data);
+}
+
+async function saveRecord(store: OmemoStore, addr: DeviceAddress, record: SessionRecord): Promise<void> {
+  const bytes = record.serialize();
+  await store.storeSession(addr, bytes);
+  let cache = decodedRecords.get(store);
+  if (!cache) decodedRecords.set(store, (cache = new Map()));
+  cache.set(addrKey(addr), { bytes, record });
+  if (cache.size > DECODED_RECORDS_MAX) cache.delete(cache.keys().next().value as string);
 }
 
 function isBytes(b: unknown, n: number): b is Uint8Array {
@@ -135,7 +163,7 @@ export async function initSessionFromBundle(store: OmemoStore, addr: DeviceAddre
     remoteRegistrationId: bundle.deviceId,
   });
   record.promote(state);
-  await store.storeSession(addr, record.serialize());
+  await saveRecord(store, addr, record);
 }
 
 export async function hasSession(store: OmemoStore, addr: DeviceAddress): Promise<boolean> {
@@ -171,7 +199,7 @@ export async function encryptForDevice(
     });
   }
   // Durable before the ciphertext leaves: a crash must never reuse this message key.
-  await store.storeSession(addr, record.serialize());
+  await saveRecord(store, addr, record);
   return { prekey: pending !== undefined, data };
 }
 
@@ -253,7 +281,7 @@ export async function decryptFromDevice(
     if (!record) throw new OmemoError('no-session', `no session with ${addr.jid}/${addr.deviceId}`);
   }
   const res = decryptWithRecord(record, whisper);
-  await store.storeSession(addr, record.serialize());
+  await saveRecord(store, addr, record);
   return {
     plaintext: res.plaintext,
     senderIdentity: res.state.remoteIdentity.slice(),

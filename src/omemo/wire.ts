@@ -87,10 +87,10 @@ function protoTypes() {
   if (types) return types;
   const root = protobuf.parse(LEGACY_PROTO, { keepCase: true }).root;
   types = {
-  WhisperMessage: root.lookupType('xchat.legacy.WhisperMessage'),
-  PreKeyWhisperMessage: root.lookupType('xchat.legacy.PreKeyWhisperMessage'),
-  StoredSessionRecord: root.lookupType('xchat.legacy.StoredSessionRecord'),
-};
+    WhisperMessage: root.lookupType('xchat.legacy.WhisperMessage'),
+    PreKeyWhisperMessage: root.lookupType('xchat.legacy.PreKeyWhisperMessage'),
+    StoredSessionRecord: root.lookupType('xchat.legacy.StoredSessionRecord'),
+  };
   return types;
 }
 

@@ -335,6 +335,32 @@ describe('session cipher (libsignal semantics)', () => {
     expect(td.decode(ratchetDecrypt(state, decodeWhisperMessage(ms[1].data)).plaintext)).toBe('m1');
   });
 
+  it('always works from what the store holds: a failed store or a rollback behind its back is honoured', async () => {
+    const { alice, bob } = await pair();
+    const counterOf = (m: { data: Uint8Array }) => decodeWhisperMessage(m.data).counter;
+    const before = (await alice.store.loadSession(bob.addr))!;
+    const m1 = await send(alice, bob, 'one');
+    // Someone (the manager's payload rollback) puts the earlier record back.
+    await alice.store.storeSession(bob.addr, before);
+    const m1again = await send(alice, bob, 'one again');
+    expect(counterOf(m1again)).toBe(counterOf(m1));
+    // A store that fails once: the ciphertext is not returned and the next one reuses nothing new.
+    const store = alice.store;
+    const real = store.storeSession.bind(store);
+    let fail = true;
+    store.storeSession = async (a, r) => {
+      if (fail) {
+        fail = false;
+        throw new Error('disk full');
+      }
+      return real(a, r);
+    };
+    await expect(send(alice, bob, 'lost')).rejects.toThrow(/disk full/);
+    const m2 = await send(alice, bob, 'two');
+    expect(counterOf(m2)).toBe(counterOf(m1) + 1);
+    expect(td.decode((await recv(bob, alice, m2)).plaintext)).toBe('two');
+  });
+
   it('verifies the MAC over the received bytes, not a re-encoding', async () => {
     const { alice, bob } = await pair();
     // Build a message by hand with fields in reverse order, MAC'd over exactly those bytes.
