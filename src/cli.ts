@@ -8,7 +8,6 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CoreApi, XchatEvent } from './core/api.js';
 import { createAccountSession } from './core/index.js';
-import { CommandEngine } from './commands/engine.js';
 import { createPrinter } from './output.js';
 import { resolveProfileDir } from './store/profile.js';
 
@@ -110,6 +109,8 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
   const seen = new Set<string>();
   const offSeen = core.on((e) => rememberJids(e, seen));
   const password = passwordSource(opts, io.env);
+  // The command table is `run`'s (and the TUI's) alone: send and listen never compile it.
+  const { CommandEngine } = await import('./commands/engine.js');
   const engine = new CommandEngine({
     core,
     emit: print,

@@ -502,9 +502,13 @@ export class AccountSession implements CoreApi {
   async historyRecent(n = 20, jid?: string): Promise<void> {
     if (!this.ownJid) await this.requireManager();
     const w = this.windowFor(jid, '/history');
-    const events = this.hist.recent(w, n);
-    if (events.length === 0) this.emit({ event: 'info', message: `no stored messages with ${w}` });
-    for (const e of events) this.emit(e);
+    let shown = 0;
+    // Page by page: /history 100000 must not hold every row and event at once.
+    for (const page of this.hist.recentPages(w, n)) {
+      for (const e of page) this.emit(e);
+      shown += page.length;
+    }
+    if (shown === 0) this.emit({ event: 'info', message: `no stored messages with ${w}` });
   }
 
   async historySearch(text: string, opts: { all?: boolean; jid?: string } = {}): Promise<void> {

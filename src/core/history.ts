@@ -14,6 +14,8 @@ export interface HistoryPort {
   edit(account: string, peer: string, sender: string, msgId: string, change: { body: string } | { retract: true }): boolean;
   add(rec: HistoryRecord, mode?: LoggingMode): { added: boolean; row?: HistoryRow };
   recent(account: string, peer: string, n: number): HistoryRow[];
+  /** recent() in pages, oldest first (optional: a port without it gets one page). */
+  recentPages?(account: string, peer: string, n: number): Iterable<HistoryRow[]>;
   search(account: string, text: string, opts?: { peer?: string; limit?: number }): HistoryRow[];
   oldestServerId(account: string, peer: string): string | undefined;
   getSyncState(account: string, archive?: string): SyncState;
@@ -290,6 +292,16 @@ export class HistoryCore {
   recent(peer: string, n: number): XchatEvent[] {
     const { store, account } = this.requireStore();
     return store.recent(account, peer, n).map(rowToEvent);
+  }
+
+  /** recent() a page at a time, so a long history is never all in memory at once. */
+  *recentPages(peer: string, n: number): Generator<XchatEvent[]> {
+    const { store, account } = this.requireStore();
+    if (!store.recentPages) {
+      yield store.recent(account, peer, n).map(rowToEvent);
+      return;
+    }
+    for (const rows of store.recentPages(account, peer, n)) yield rows.map(rowToEvent);
   }
 
   search(text: string, peer?: string): XchatEvent[] {

@@ -259,17 +259,15 @@ export class WindowManager implements WindowsApi {
   }
 
   /**
-   * The stored rows of a line: compact (shared strings, no empty fields) and split at newlines.
+   * The stored rows of a line: sender/encryption/trust strings shared, split at newlines.
    * Multi-line text (help, lists) becomes one stored line per text line: rendering then maps
    * stored lines to rows without re-splitting thousands of lines.
    */
   private storedRows(line: WindowLine): WindowLine[] {
-    const head: WindowLine = { time: line.time, body: line.body, kind: line.kind };
-    if (line.from !== undefined) head.from = this.intern(line.from);
-    if (line.encryption !== undefined) head.encryption = this.intern(line.encryption);
-    if (line.trust !== undefined) head.trust = this.intern(line.trust);
-    if (line.id !== undefined) head.id = line.id;
-    if (line.cont) head.cont = true;
+    const head: WindowLine = { ...line };
+    if (head.from !== undefined) head.from = this.intern(head.from);
+    if (head.encryption !== undefined) head.encryption = this.intern(head.encryption);
+    if (head.trust !== undefined) head.trust = this.intern(head.trust);
     if (!line.body.includes('\n')) return [head];
     const parts = line.body.split('\n');
     head.body = parts[0];

@@ -194,6 +194,12 @@ export class HistoryStore {
       recent: d.prepare<[string, string, number], DbRow>(
         'SELECT * FROM messages WHERE account = ? AND peer = ? ORDER BY stamp DESC, seq DESC LIMIT ?',
       ),
+      recentStart: d.prepare<[string, string, number], { stamp: string; seq: number }>(
+        'SELECT stamp, seq FROM messages WHERE account = ? AND peer = ? ORDER BY stamp DESC, seq DESC LIMIT 1 OFFSET ?',
+      ),
+      pageFrom: d.prepare<[string, string, string, string, number, number], DbRow>(
+        'SELECT * FROM messages WHERE account = ? AND peer = ? AND (stamp > ? OR (stamp = ? AND seq >= ?)) ORDER BY stamp ASC, seq ASC LIMIT ?',
+      ),
       oldestServerId: d.prepare<[string, string], { server_id: string }>(
         'SELECT server_id FROM messages WHERE account = ? AND peer = ? AND server_id IS NOT NULL ORDER BY stamp ASC, seq ASC LIMIT 1',
       ),
@@ -309,6 +315,24 @@ export class HistoryStore {
   /** The last `n` messages of a window, oldest first. */
   recent(account: string, peer: string, n: number): HistoryRow[] {
     return this.stmts.recent.all(account, bare(peer), n).map(toRow).reverse();
+  }
+
+  /**
+   * Same rows as recent(), in pages of `page`: /history 100000 never holds 100 000 rows at once
+   * (the TUI's memory peak). Pages, not one open iterator, so callers may use the store between.
+   */
+  *recentPages(account: string, peer: string, n: number, page = 1000): Generator<HistoryRow[]> {
+    if (n <= 0) return;
+    const p = bare(peer);
+    let from = this.stmts.recentStart.get(account, p, n - 1) ?? { stamp: '', seq: 0 };
+    for (let left = n; left > 0; ) {
+      const rows = this.stmts.pageFrom.all(account, p, from.stamp, from.stamp, from.seq, Math.min(page, left));
+      if (rows.length === 0) return;
+      left -= rows.length;
+      const last = rows[rows.length - 1];
+      from = { stamp: last.stamp, seq: last.seq + 1 };
+      yield rows.map(toRow);
+    }
   }
 
   /** Messages whose body contains all words of `text` (newest `limit`), oldest first. */
