@@ -2,7 +2,7 @@
 // python-omemo see the same machine state, medians of N runs, one markdown table (or --json).
 // Reports; never asserts: the exit code is 0 whatever the goals say (non-zero only if a
 // benchmark itself crashes).
-//   npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui] [--no-files]
+//   npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui] [--no-files] [--no-mam]
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { BACKENDS, median, w1Manager, w1Session, w2Manager, w2Session, w3Manager
 import { persistence } from './persistence.js';
 import { tuiRows } from './tui.js';
 import { historyAppend } from './history.js';
+import { mamCatchUp } from './mam.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
@@ -21,7 +22,7 @@ const opt = (f: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (flag('--help') || flag('-h')) {
-  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui] [--no-files]');
+  console.log('usage: npm run bench -- [--json] [--runs N] [--quick] [--no-python] [--no-tui] [--no-files] [--no-mam]');
   process.exit(0);
 }
 const JSON_OUT = flag('--json');
@@ -221,7 +222,7 @@ function buildRows(): Row[] {
 
 function fmt(v: number | null, unit: string): string {
   if (v === null) return 'n/a';
-  const digits = unit === 'ms' || unit === '×' ? (v < 10 ? 2 : 1) : 0;
+  const digits = unit === 'ms' || unit === 's' || unit === '×' ? (v < 10 ? 2 : 1) : 0;
   const s = v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return unit === '×' ? `${s}×` : `${s} ${unit}`;
 }
@@ -297,6 +298,22 @@ async function main(): Promise<void> {
       );
     } catch (e) {
       log(`file benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  // Issue 4: the whole MAM catch-up through a live Prosody (fetch + decrypt + store + emit). The
+  // python column is W1's python-omemo decrypt rate: the same decrypt work, without the network.
+  if (!flag('--no-mam')) {
+    try {
+      const n = QUICK ? 1_000 : 10_000;
+      log(`MAM catch-up of ${n.toLocaleString('en')} OMEMO messages (live Prosody)`);
+      const m = await mamCatchUp({ messages: n, log });
+      const py = med('py.w1');
+      rows.push(
+        { id: 'mam.rate', scenario: `MAM catch-up, ${n.toLocaleString('en')} msgs: connect + fetch + decrypt + store (python: W1 decrypt only)`, unit: 'msgs/s', xchat: m.msgsPerSec, python: py, ratio: py === null ? null : m.msgsPerSec / py, goal: '—', pass: null },
+        { id: 'mam.seconds', scenario: `MAM catch-up, ${n.toLocaleString('en')} msgs, wall time`, unit: 's', xchat: m.seconds, python: null, ratio: null, goal: '—', pass: null },
+      );
+    } catch (e) {
+      log(`MAM benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   const cpus = os.cpus();

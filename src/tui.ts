@@ -1,5 +1,6 @@
 // `xchat` without a subcommand: the full-screen TUI. Only this module (loaded with a dynamic
 // import by cli.ts) pulls in ink and react, so `xchat run|send|listen` start without them.
+import './ui/interactive.js';
 import { readFile } from 'node:fs/promises';
 import { createElement } from 'react';
 import { render } from 'ink';
