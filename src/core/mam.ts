@@ -6,7 +6,7 @@ import type { ArchivedMessage, IncomingMessage, XmppPort } from './ports.js';
 import type { HistoryCore } from './history.js';
 import { rowToEvent } from './history.js';
 
-export const CATCH_UP_PAGE = 100;
+export const CATCH_UP_PAGE = 250;
 export const OLDER_PAGE = 50;
 
 export interface CatchUpDeps {

@@ -86,6 +86,7 @@ s2s_require_encryption = true
 allow_registration = false
 archive_expires_after = "never"
 default_archive_policy = true
+max_archive_query_results = 250
 muc_log_by_default = true
 muc_log_expires_after = "never"
 http_file_share_size_limit = 10*1024*1024
