@@ -1,7 +1,7 @@
 // Live: encrypted file sharing between `xchat run --json` and the python reference peer through
 // the lab Prosody's http_file_share (XEP-0363 over https, XEP-0454 aesgcm:// links).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import https from 'node:https';
@@ -10,21 +10,12 @@ import { join } from 'node:path';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { startPeer, type Peer } from '../helpers/peer.js';
 import { startXchat, type XchatProc, type XEvent } from '../helpers/xchat.js';
+import { filesUnder } from '../helpers/files.js';
 
 const canRun = existsSync('/usr/bin/python3') && existsSync('/usr/bin/prosody');
 if (!canRun && process.env.CI === 'true') throw new Error('CI needs prosody and python3-omemo (scripts/install-test-deps)');
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 function httpsGet(url: string, ca: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {

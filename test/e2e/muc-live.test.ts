@@ -3,28 +3,16 @@
 // OMEMO is refused in rooms that do not show real JIDs to members; a member who was offline reads
 // the message from the room's archive; bookmarks round-trip and autojoin on the next connect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { startPeer, type Peer, type PeerEvent } from '../helpers/peer.js';
 import { startXchat, type XchatProc, type XEvent } from '../helpers/xchat.js';
+import { grepTree } from '../helpers/files.js';
 
 const canRun = existsSync('/usr/bin/python3') && existsSync('/usr/bin/prosody');
-
-async function grepTree(dir: string, needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if ((await stat(p)).size < 50_000_000 && (await readFile(p)).includes(needle)) hits.push(p);
-    }
-  };
-  await walk(dir);
-  return hits;
-}
 
 describe.skipIf(!canRun)('group chat with OMEMO over Prosody (live)', () => {
   let lab: Lab;

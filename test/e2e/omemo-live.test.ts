@@ -3,7 +3,7 @@
 // reuse across restarts of both sides, no plaintext in the server's archive, bad input sent by the
 // peer, and kill -9 in the middle of an exchange.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,28 +20,10 @@ import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { bundleFromXml, encryptedToXml, parseXml, xmlBundleToBundle } from '../../src/xmpp/omemo-xml.js';
 import { generateKeyPair, randomBytes } from '../../src/omemo/primitives.js';
 import { toBase64 } from '../../src/omemo/keys.js';
+import { filesUnder, grepTree } from '../helpers/files.js';
 
 const canRun = existsSync('/usr/bin/python3') && existsSync('/usr/bin/prosody');
 if (!canRun && process.env.CI === 'true') throw new Error('CI needs prosody and python3-omemo (scripts/install-test-deps)');
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
-async function grepTree(dir: string, needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  for (const f of await filesUnder(dir)) {
-    if ((await stat(f)).size > 50_000_000) continue;
-    if ((await readFile(f)).includes(needle)) hits.push(f);
-  }
-  return hits;
-}
 
 describe.skipIf(!canRun)('xchat <-> python-omemo over Prosody (live)', () => {
   let lab: Lab;
