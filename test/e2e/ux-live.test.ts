@@ -83,7 +83,12 @@ describe.skipIf(!canRun)('roster, presence and OMEMO trust UX (live)', () => {
     await alice.waitFor((e) => e.event === 'presence' && e.jid.startsWith(`${BOB}/`) && e.show === 'online', 15_000, 'bob presence');
     const pres = await run('/presence');
     expect(pres.message).toMatch(/bob@localhost \(Bob the Peer\): online/);
-    list = await run('/roster');
+    // The server's roster push for "both" may come a moment after bob's "subscribed" presence.
+    for (let i = 0; i < 50; i++) {
+      list = await run('/roster');
+      if (/\[subscription both\]/.test(list.message)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(list.message).toMatch(/bob@localhost \(Bob the Peer\): online .*\[subscription both\]/);
 
     const since = bob1.events.length;
