@@ -8,6 +8,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// Ink (TUI chunk only) re-tokenizes every line of the screen on every frame; its output.js gets
+// the tokenizer through src/ui/ink-tokenize-cache.ts, which keeps recent lines' results across
+// frames (a keystroke then costs the one changed row, not forty). Nothing else is redirected.
+let inkTokenizerCached = false;
+const inkTokenizeCache = {
+  name: 'ink-tokenize-cache',
+  setup(b) {
+    b.onResolve({ filter: /^@alcalzone\/ansi-tokenize$/ }, (args) => {
+      if (!args.importer.endsWith(path.join('node_modules', 'ink', 'build', 'output.js'))) return undefined;
+      inkTokenizerCached = true;
+      return { path: path.join(root, 'src/ui/ink-tokenize-cache.ts') };
+    });
+  },
+};
 // --outdir DIR: build elsewhere (the build test does, so it never touches a dist/ in use).
 const outArg = process.argv.indexOf('--outdir');
 const outdir = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist');
@@ -37,7 +52,10 @@ await build({
   minify: process.env.XCHAT_BUILD_MINIFY !== '0',
   logLevel: 'warning',
   metafile: process.argv.includes('--meta'),
+  plugins: [inkTokenizeCache],
 }).then(async (r) => {
+  // An Ink upgrade that moves its tokenizer import must not silently lose the cache.
+  if (!inkTokenizerCached) throw new Error('scripts/build.mjs: ink/build/output.js no longer imports @alcalzone/ansi-tokenize; update the ink-tokenize-cache plugin');
   if (r.metafile) {
     const { analyzeMetafile } = await import('esbuild');
     console.log(await analyzeMetafile(r.metafile));

@@ -3,7 +3,6 @@
 // own path, so these commands start fast.
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CoreApi, XchatEvent } from './core/api.js';
@@ -65,9 +64,18 @@ export interface CliIo {
 
 let sessionFactory: typeof createAccountSession = createAccountSession;
 
-async function openSession(opts: CommonOpts): Promise<Session> {
+/**
+ * `password`: the command connects right away, so the session may start connecting (to --account,
+ * else the first account, the one pickAccount chooses) while it is still loading.
+ */
+async function openSession(opts: CommonOpts, password?: (jid: string) => Promise<string | undefined>): Promise<Session> {
   const profileDir = resolveProfileDir(opts.profile);
-  return sessionFactory({ profileDir, json: !!opts.json, ...(opts.account ? { account: opts.account } : {}) });
+  return sessionFactory({
+    profileDir,
+    json: !!opts.json,
+    ...(opts.account ? { account: opts.account } : {}),
+    ...(password ? { connectEarly: { password } } : {}),
+  });
 }
 
 /** --account, else the only/first configured account. */
@@ -104,11 +112,11 @@ async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
   if (opts.account) checkJid(opts.account, '--account');
   const print = createPrinter({ json: !!opts.json, out: io.stdout, err: io.stderr });
-  const core = await openSession(opts);
+  const password = passwordSource(opts, io.env);
+  const core = await openSession(opts, opts.account ? password : undefined);
   const off = core.on(print);
   const seen = new Set<string>();
   const offSeen = core.on((e) => rememberJids(e, seen));
-  const password = passwordSource(opts, io.env);
   // The command table is `run`'s (and the TUI's) alone: send and listen never compile it.
   const { CommandEngine } = await import('./commands/engine.js');
   const engine = new CommandEngine({
@@ -118,7 +126,8 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
     accountJids: () => [],
     password,
   });
-  const rl = readline.createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
+  const { createInterface } = await import('node:readline'); // `run` only: send and listen start without it
+  const rl = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
   // Take the iterator now: it buffers lines (and EOF) that arrive while we connect; one created
   // after the interface closed would wait forever.
   const lines = rl[Symbol.asyncIterator]();
@@ -182,7 +191,8 @@ async function cmdSend(opts: SendOpts, io: CliIo): Promise<number> {
     err: io.stderr,
     filter: opts.json ? undefined : (e) => e.event === 'error' || e.event === 'warning' || e.event === 'sent',
   });
-  const core = await openSession(opts);
+  const password = passwordSource(opts, io.env);
+  const core = await openSession(opts, password);
   const off = core.on(print);
   let sent = false;
   const offSent = core.on((e) => {
@@ -190,7 +200,7 @@ async function cmdSend(opts: SendOpts, io: CliIo): Promise<number> {
   });
   try {
     const jid = await pickAccount(core, opts);
-    const pw = await passwordSource(opts, io.env)(jid);
+    const pw = await password(jid);
     await core.connect({ jid, ...(pw !== undefined ? { password: pw } : {}) });
     await core.sendMessage(to, text, opts.plain ? { plain: true } : undefined);
     await core.drain();
@@ -224,11 +234,12 @@ async function cmdListen(opts: ListenOpts, io: CliIo): Promise<number> {
     if (!/^\d+(\.\d+)?$/.test(opts.for) || !(seconds > 0)) throw new CliUsageError(`--for needs a positive number of seconds, got "${opts.for}"`);
   }
   const print = createPrinter({ json: !!opts.json, out: io.stdout, err: io.stderr });
-  const core = await openSession(opts);
+  const password = passwordSource(opts, io.env);
+  const core = await openSession(opts, password);
   const off = core.on(print);
   try {
     const jid = await pickAccount(core, opts);
-    const pw = await passwordSource(opts, io.env)(jid);
+    const pw = await password(jid);
     await core.connect({ jid, ...(pw !== undefined ? { password: pw } : {}) });
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -321,7 +332,21 @@ async function cmdTui(argv: string[], io: CliIo): Promise<number> {
   });
 }
 
-export async function runCli(argv: string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+/** The process's own streams, each created only when first used (stdin alone costs ~3 ms). */
+const processIo: CliIo = {
+  get stdin() {
+    return process.stdin;
+  },
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  env: process.env,
+};
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   sessionFactory = io.createSession ?? createAccountSession;
   if (argv.length === 0 || TUI_ROOT_OPTS.some((o) => argv[0] === o || argv[0].startsWith(`${o}=`))) {
     try {

@@ -13,7 +13,7 @@ import type {
   TrustMode,
   XchatEvent,
 } from './api.js';
-import type { IncomingMessage, XmppPort } from './ports.js';
+import type { EarlyConnection, IncomingMessage, XmppConnectParams, XmppPort } from './ports.js';
 import { MucCore } from './muc.js';
 import { SerialQueue } from './serial.js';
 import { OmemoManager, type EncryptedElement } from '../omemo/manager.js';
@@ -48,6 +48,8 @@ export interface AccountSessionDeps {
   defaultJid?: string;
   accounts: AccountStorePort;
   createXmpp: () => XmppPort;
+  /** A connection already under way for exactly these parameters, if any (taken at most once). */
+  takeEarlyConnection?: (params: XmppConnectParams) => EarlyConnection | undefined;
   env?: NodeJS.ProcessEnv;
   /** Local message history (src/store/history.ts); without it nothing is stored. */
   history?: HistoryPort;
@@ -199,7 +201,15 @@ export class AccountSession implements CoreApi {
     this.policy = account?.omemo_policy ?? 'automatic';
     this.trustMode = account?.trust_mode ?? 'btbv';
     this.emit({ event: 'status', status: 'connecting', jid });
-    const xmpp = this.deps.createXmpp();
+    const params: XmppConnectParams = {
+      jid,
+      password,
+      server: opts.server ?? account?.server,
+      port: opts.port ?? account?.port,
+      tls: opts.tls ?? account?.tls ?? 'force',
+    };
+    const early = this.deps.takeEarlyConnection?.(params);
+    const xmpp = early?.xmpp ?? this.deps.createXmpp();
     this.wire(xmpp);
     this.xmpp = xmpp;
     if (!this.manager || this.ownJid !== jid) {
@@ -208,13 +218,9 @@ export class AccountSession implements CoreApi {
       this.manager.setTrustMode(this.trustMode);
     }
     this.ownJid = jid;
-    const full = await xmpp.connect({
-      jid,
-      password,
-      server: opts.server ?? account?.server,
-      port: opts.port ?? account?.port,
-      tls: opts.tls ?? account?.tls ?? 'force',
-    });
+    // From here on the session is in the state a fresh connection would find it in.
+    early?.release();
+    const full = await (early ? early.connected : xmpp.connect(params));
     this.connected = true;
     this.fullJid = full;
     await this.queue.run(() => this.setUpOmemo()).catch((e) => {

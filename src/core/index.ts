@@ -1,13 +1,13 @@
 // Builds an account session on a profile directory: stores, lock, and the XMPP floor.
+// Only the profile, its lock and accounts.json are loaded up front; the XMPP code, the session
+// (OMEMO, protobufjs, the crypto libraries) and the history database come by dynamic import. With
+// `connectEarly` the TCP connection is opened first, and all of that loads during the handshake.
 import type { CoreApi } from './api.js';
-import { AccountSession } from './account-session.js';
-import { createXmppPort } from './xmpp-port.js';
-import { acquireLock, ensureDir } from '../store/profile.js';
+import type { EarlyConnection, XmppConnectParams } from './ports.js';
+import { acquireLock } from '../store/profile.js';
 import { AccountStore } from '../store/account-store.js';
-import { FileOmemoStore, omemoDirFor } from '../store/omemo-file-store.js';
-import { HistoryStore } from '../store/history.js';
+import { openEarlySocket } from '../xmpp/early-socket.js';
 
-export { AccountSession } from './account-session.js';
 export type * from './api.js';
 
 export interface CreateAccountSessionOptions {
@@ -15,29 +15,55 @@ export interface CreateAccountSessionOptions {
   json?: boolean;
   /** --account: the account used before /connect (offline fingerprint, trust). */
   account?: string;
+  /**
+   * Start connecting the default account (`account`, else the first configured one) right away,
+   * with the password this returns (undefined: no early start). A later connect() with the same
+   * parameters takes that connection over instead of opening another.
+   */
+  connectEarly?: { password(jid: string): Promise<string | undefined> };
 }
 
 export async function createAccountSession(
   opts: CreateAccountSessionOptions,
 ): Promise<CoreApi & { close(): Promise<void> }> {
-  await ensureDir(opts.profileDir);
+  // Without an early start the XMPP code is read while the profile is opened; with one, only
+  // after the socket is open (its evaluation would hold the connection attempt back).
+  const xmppPort = opts.connectEarly ? undefined : import('./xmpp-port.js');
+  xmppPort?.catch(() => undefined); // awaited below, unless the profile cannot be opened
   // Two writers on one profile would corrupt ratchet state: one running instance per profile.
+  // (acquireLock creates the directory.)
   const lock = await acquireLock(opts.profileDir);
+  let early: EarlyConnection | undefined;
   try {
     const accounts = await AccountStore.open(opts.profileDir);
     const configured = await accounts.list();
     const defaultJid = opts.account ?? (configured.length > 0 ? configured[0].jid : undefined);
+    if (opts.connectEarly && defaultJid) early = await startEarly(accounts, defaultJid, opts.connectEarly);
+    const [{ createXmppPort }, { AccountSession }, { FileOmemoStore, omemoDirFor }, { HistoryStore }] = await Promise.all([
+      xmppPort ?? import('./xmpp-port.js'),
+      import('./account-session.js'),
+      import('../store/omemo-file-store.js'),
+      import('../store/history.js'),
+    ]);
     const history = HistoryStore.open(opts.profileDir);
     const session = new AccountSession({
       accounts,
       openOmemoStore: (jid) => FileOmemoStore.open(omemoDirFor(opts.profileDir, jid)),
       createXmpp: createXmppPort,
+      takeEarlyConnection: (params) => {
+        const e = early;
+        early = undefined;
+        if (e && sameParams(e.params, params)) return e;
+        if (e) void e.xmpp.disconnect().catch(() => undefined);
+        return undefined;
+      },
       defaultJid,
       history,
     });
     return Object.assign(session, {
       async close() {
         try {
+          if (early) await early.xmpp.disconnect().catch(() => undefined); // never taken over
           if (session.isConnected()) await session.disconnect();
           else await session.drain();
         } finally {
@@ -47,7 +73,43 @@ export async function createAccountSession(
       },
     });
   } catch (e) {
+    if (early) await early.xmpp.disconnect().catch(() => undefined);
     await lock.release();
     throw e;
   }
+}
+
+/** Opens the connection AccountSession.connect would open for `jid`, events held for it. */
+async function startEarly(
+  accounts: AccountStore,
+  jid: string,
+  source: NonNullable<CreateAccountSessionOptions['connectEarly']>,
+): Promise<EarlyConnection | undefined> {
+  // A password that cannot be had now is reported by connect() itself, as without an early start.
+  const password = await source.password(jid).catch(() => undefined);
+  if (!password) return undefined;
+  const bare = bareJid(jid);
+  const account = await accounts.get(bare);
+  const params: XmppConnectParams = { jid: bare, password, server: account?.server, port: account?.port, tls: account?.tls ?? 'force' };
+  // XmppSession.connect's defaults; it uses the socket only if host and port agree.
+  const host = params.server ?? bare.slice(bare.indexOf('@') + 1);
+  const earlySocket = host.includes(':') ? undefined : openEarlySocket(host, params.port ?? 5222);
+  const { createXmppPort } = await import('./xmpp-port.js').catch((e: unknown) => {
+    earlySocket?.socket.destroy();
+    throw e;
+  });
+  const xmpp = createXmppPort({ hold: true });
+  const connected = xmpp.connect({ ...params, ...(earlySocket ? { earlySocket } : {}) });
+  connected.catch(() => undefined); // connect() reports it; until then it must not be "unhandled"
+  return { params, xmpp, connected, release: () => xmpp.release() };
+}
+
+/** As account-session.ts's bareJid, which this module must not import (it is the heavy part). */
+function bareJid(jid: string): string {
+  const slash = jid.indexOf('/');
+  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
+}
+
+function sameParams(a: XmppConnectParams, b: XmppConnectParams): boolean {
+  return a.jid === b.jid && a.password === b.password && a.server === b.server && a.port === b.port && a.tls === b.tls;
 }

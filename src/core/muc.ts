@@ -10,7 +10,6 @@ import { isOmemoError, OmemoError } from '../omemo/errors.js';
 import { shortFingerprint } from '../omemo/fingerprint.js';
 import type { Affiliation, MucInvite, MucMessage, MucPresence, RoomInfo } from '../xmpp/muc.js';
 import type { Bookmark } from '../xmpp/bookmarks.js';
-import type { XmppSession } from '../xmpp/index.js';
 import { NS_MAM, type ArchivedRoomMessage, type RoomMamPage } from '../xmpp/mam.js';
 import type { HistoryRow } from '../store/history.js';
 import type { RoomMessageIds } from './history.js';
@@ -48,29 +47,6 @@ export interface MucPort {
   mamQuery?(room: string, q: { after?: string; before?: string; max?: number }): Promise<RoomMamPage>;
   setAffiliation(room: string, jid: string, affiliation: Affiliation, reason?: string): Promise<void>;
   bookmarks: { list(): Promise<Bookmark[]>; add(b: Bookmark): Promise<void>; remove(room: string): Promise<void> };
-}
-
-export function mucPortOf(s: XmppSession): MucPort {
-  return {
-    onPresence: (l) => void s.muc.on('presence', l),
-    onMessage: (l) => void s.muc.on('message', l),
-    onInvite: (l) => void s.muc.on('invite', l),
-    domain: () => s.domain,
-    join: (room, nick, opts) => s.muc.join(room, nick, opts),
-    leave: (room, nick) => s.muc.leave(room, nick),
-    changeNick: (room, nick) => s.muc.changeNick(room, nick),
-    setSubject: (room, subject) => s.muc.setSubject(room, subject),
-    invite: (room, jid, reason) => s.muc.invite(room, jid, reason),
-    send: (room, opts) => s.muc.send(room, opts),
-    info: (jid) => s.muc.info(jid),
-    findService: () => s.muc.findService(),
-    configure: (room, changes) => s.muc.configure(room, changes),
-    instantRoom: (room) => s.muc.instantRoom(room),
-    affiliations: (room, aff) => s.muc.affiliations(room, aff),
-    setAffiliation: (room, jid, aff, reason) => s.muc.setAffiliation(room, jid, aff, reason),
-    mamQuery: (room, q) => s.mam.queryRoom(room, q),
-    bookmarks: s.bookmarks,
-  };
 }
 
 /** What the core gives the group chat part of a session. */

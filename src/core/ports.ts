@@ -44,10 +44,32 @@ export interface XmppPortEvents {
   presence: (p: { from: string; type: 'available' | 'unavailable'; show?: string; status?: string }) => void;
 }
 
+/** What XmppPort.connect is given; an early connection is taken over only when they match. */
+export interface XmppConnectParams {
+  jid: string;
+  password: string;
+  server?: string;
+  port?: number;
+  tls: TlsPolicy;
+}
+
+/**
+ * A connection started while the session was still loading (createAccountSession's
+ * `connectEarly`). Its events are held until `release()`, so the session sees every one of them,
+ * in order, once it has wired its listeners.
+ */
+export interface EarlyConnection {
+  params: XmppConnectParams;
+  xmpp: XmppPort;
+  /** The full JID once online, as XmppPort.connect returns it. */
+  connected: Promise<string>;
+  release(): void;
+}
+
 export interface XmppPort {
   /** Group chat and bookmarks (src/core/muc.ts); optional so test fakes need not have it. */
   muc?: MucPort;
-  connect(opts: { jid: string; password: string; server?: string; port?: number; tls: TlsPolicy }): Promise<string>;
+  connect(opts: XmppConnectParams): Promise<string>;
   disconnect(): Promise<void>;
   on<K extends keyof XmppPortEvents>(event: K, listener: XmppPortEvents[K]): void;
   sendPlain(to: string, body: string, id: string, extras?: MessageExtras): Promise<void>;

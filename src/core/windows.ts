@@ -43,6 +43,8 @@ export interface Window {
   scroll: number;
   /** Message ids shown here: history replays do not duplicate live messages. */
   ids: Set<string>;
+  /** A group chat: senders are nicks (drawn in their XEP-0392 colours). */
+  room?: boolean;
 }
 
 export interface WindowsOptions {
@@ -339,14 +341,18 @@ export class WindowManager implements WindowsApi {
   handle(e: XchatEvent): void {
     switch (e.event) {
       case 'message': {
-        const peer = e.carbon === 'sent' ? e.to : e.from;
+        const peer = e.groupchat ? bare(e.from) : e.carbon === 'sent' ? e.to : e.from;
         const w = this.openWindow(peer);
+        if (e.groupchat) w.room = true;
+        // Our own room message comes back from the room; its 'sent' line already shows it.
+        if (e.groupchat && e.own && !e.archived && e.id && w.ids.has(e.id)) return;
+        const mine = e.carbon === 'sent' || e.own === true;
         const t = Date.parse(e.stamp);
         const line: WindowLine = {
           time: Number.isNaN(t) ? this.now() : t,
-          from: e.carbon === 'sent' ? 'me' : bare(e.from),
+          from: mine ? 'me' : e.groupchat ? (e.nick ?? e.from.slice(e.from.indexOf('/') + 1)) : bare(e.from),
           body: e.body,
-          kind: e.carbon === 'sent' ? 'sent' : 'message',
+          kind: mine ? 'sent' : 'message',
           encryption: e.encryption,
           ...(e.trust ? { trust: e.trust } : {}),
           ...(e.id ? { id: e.id } : {}),
@@ -362,6 +368,7 @@ export class WindowManager implements WindowsApi {
       }
       case 'sent': {
         const w = this.openWindow(e.to);
+        if (e.groupchat) w.room = true;
         w.encryption = e.encryption;
         this.addLine(w, { time: this.now(), from: 'me', body: e.body, kind: 'sent', encryption: e.encryption, id: e.id });
         return;

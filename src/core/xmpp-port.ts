@@ -1,15 +1,25 @@
 // Adapts the XMPP floor (src/xmpp) to the XmppPort the account session uses.
-import type { XmppPort, XmppPortEvents } from './ports.js';
+import type { XmppConnectParams, XmppPort, XmppPortEvents } from './ports.js';
+import type { EarlySocket } from '../xmpp/early-socket.js';
 import { XmppSession, xmlBundleToBundle, bundleToXmlBundle } from '../xmpp/index.js';
 import { Upload } from '../xmpp/upload.js';
-import { mucPortOf } from './muc.js';
+import type { MucPort } from './muc.js';
 
-/** `ca`: extra trusted CA (PEM), for in-process live tests against a private server. */
-export function createXmppPort(defaults: { ca?: string } = {}): XmppPort {
+/**
+ * `ca`: extra trusted CA (PEM), for in-process live tests against a private server. `hold`: keep
+ * every event until `release()` (a connection started before anyone listens), then deliver them
+ * in order.
+ */
+export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): XmppPort & { release(): void } {
   const s = new XmppSession();
   const listeners: { [K in keyof XmppPortEvents]?: XmppPortEvents[K][] } = {};
+  let held: (() => void)[] | undefined = defaults.hold ? [] : undefined;
   const fire = <K extends keyof XmppPortEvents>(k: K, ...args: Parameters<XmppPortEvents[K]>) => {
-    for (const l of listeners[k] ?? []) (l as (...a: Parameters<XmppPortEvents[K]>) => void)(...args);
+    const deliver = () => {
+      for (const l of listeners[k] ?? []) (l as (...a: Parameters<XmppPortEvents[K]>) => void)(...args);
+    };
+    if (held) held.push(deliver);
+    else deliver();
   };
   s.on('online', ({ jid }) => fire('online', jid));
   s.on('offline', ({ reason }) => fire('offline', reason));
@@ -27,9 +37,22 @@ export function createXmppPort(defaults: { ca?: string } = {}): XmppPort {
   });
 
   return {
+    release() {
+      const backlog = held ?? [];
+      held = undefined;
+      for (const deliver of backlog) deliver();
+    },
     muc: mucPortOf(s),
-    async connect(opts) {
-      await s.connect({ jid: opts.jid, password: opts.password, server: opts.server, port: opts.port, tls: opts.tls, ...(defaults.ca ? { ca: defaults.ca } : {}) });
+    async connect(opts: XmppConnectParams & { earlySocket?: EarlySocket }) {
+      await s.connect({
+        jid: opts.jid,
+        password: opts.password,
+        server: opts.server,
+        port: opts.port,
+        tls: opts.tls,
+        ...(defaults.ca ? { ca: defaults.ca } : {}),
+        ...(opts.earlySocket ? { earlySocket: opts.earlySocket } : {}),
+      });
       return s.jid;
     },
     disconnect: () => s.disconnect(),
@@ -68,5 +91,29 @@ export function createXmppPort(defaults: { ca?: string } = {}): XmppPort {
     rosterAdd: (jid, name) => s.roster.add(jid, name),
     rosterRemove: (jid) => s.roster.remove(jid),
     setPresence: (show, status) => s.presence.setStatus(show, status),
+  };
+}
+
+/** Group chat over the session's MUC and bookmarks features. */
+function mucPortOf(s: XmppSession): MucPort {
+  return {
+    onPresence: (l) => void s.muc.on('presence', l),
+    onMessage: (l) => void s.muc.on('message', l),
+    onInvite: (l) => void s.muc.on('invite', l),
+    domain: () => s.domain,
+    join: (room, nick, opts) => s.muc.join(room, nick, opts),
+    leave: (room, nick) => s.muc.leave(room, nick),
+    changeNick: (room, nick) => s.muc.changeNick(room, nick),
+    setSubject: (room, subject) => s.muc.setSubject(room, subject),
+    invite: (room, jid, reason) => s.muc.invite(room, jid, reason),
+    send: (room, opts) => s.muc.send(room, opts),
+    info: (jid) => s.muc.info(jid),
+    findService: () => s.muc.findService(),
+    configure: (room, changes) => s.muc.configure(room, changes),
+    instantRoom: (room) => s.muc.instantRoom(room),
+    affiliations: (room, aff) => s.muc.affiliations(room, aff),
+    setAffiliation: (room, jid, aff, reason) => s.muc.setAffiliation(room, jid, aff, reason),
+    mamQuery: (room, q) => s.mam.queryRoom(room, q),
+    bookmarks: s.bookmarks,
   };
 }

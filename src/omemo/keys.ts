@@ -24,7 +24,8 @@ export function parsePublicKey(bytes: Uint8Array): Uint8Array {
   if (bytes[0] !== DJB_TYPE) {
     throw new OmemoError('bad-key', `public key type byte must be 0x05, got 0x${hex2(bytes[0])}`);
   }
-  return bytes.slice(1);
+  // Uint8Array's slice: a Buffer's slice would be a view into the input.
+  return Uint8Array.prototype.slice.call(bytes, 1);
 }
 
 /**

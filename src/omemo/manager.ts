@@ -17,7 +17,7 @@ import {
 import { OmemoError, isOmemoError } from './errors.js';
 import { fingerprintHex, normalizeFingerprint } from './fingerprint.js';
 import { decodeUtf8, decryptPayload, encodeUtf8, encryptPayload, keyTransportMaterial } from './payload.js';
-import { decryptFromDevice, encryptForDevice, hasSession, initSessionFromBundle, type PreKeyBundle } from './session-cipher.js';
+import { encryptForDevice, hasSession, initSessionFromBundle, openFromDevice, type PreKeyBundle } from './session-cipher.js';
 import type { DeviceAddress, DeviceInfo, OmemoStore, TrustRecord, TrustState } from './store.js';
 import { equalBytes } from './primitives.js';
 import { DEFAULT_TRUST_MODE, decideNewIdentity, isUsable, type TrustMode } from './trust.js';
@@ -104,6 +104,14 @@ export class OmemoManager {
   private readonly consumedDuringCatchUp = new Set<number>();
   /** Empty replies deferred during catch-up, one per device. */
   private readonly deferredReplies = new Map<string, DeviceAddress>();
+  /**
+   * Per device (jid, id): the identity key and lastSeen the store holds, as this manager last read
+   * or wrote them (only the manager writes devices), so a message from a known device costs no
+   * device read. Entries of a JID go when its device list is rewritten.
+   */
+  private readonly storedDevices = new Map<string, { identityKey: Uint8Array; lastSeen: number; fingerprint: string }>();
+  /** The own device id once read: an identity is never replaced. */
+  private ownId?: number;
 
   constructor(store: OmemoStore, opts: ManagerOptions) {
     this.store = store;
@@ -147,7 +155,13 @@ export class OmemoManager {
   }
 
   async ownDeviceId(): Promise<number> {
-    return (await this.identity()).deviceId;
+    this.ownId ??= (await this.identity()).deviceId;
+    return this.ownId;
+  }
+
+  private forgetStoredDevices(jid: string): void {
+    const prefix = `${jid}\u0000`;
+    for (const k of this.storedDevices.keys()) if (k.startsWith(prefix)) this.storedDevices.delete(k);
   }
 
   /** 64 lower-case hex characters. */
@@ -191,6 +205,7 @@ export class OmemoManager {
       if (id !== ownId) newDevices.push(id);
     }
     await this.store.putDevices(j, updated);
+    this.forgetStoredDevices(j);
     return { ownDeviceMissing: ownId !== undefined && !listed.has(ownId), newDevices };
   }
 
@@ -249,8 +264,14 @@ export class OmemoManager {
     batch: TrustRecord[],
     seenNow: boolean,
   ): Promise<TrustRecord> {
-    const fp = fingerprintHex(identityKey);
     const now = this.now();
+    const memoKey = `${jid}\u0000${deviceId}`;
+    const memo = this.storedDevices.get(memoKey);
+    if (memo && equalBytes(memo.identityKey, identityKey) && !(seenNow && now - memo.lastSeen >= LAST_SEEN_PRECISION_MS)) {
+      // The store already holds this identity and a recent enough lastSeen: nothing to write.
+      return this.trustFor(jid, deviceId, memo.fingerprint, now, batch);
+    }
+    const fp = fingerprintHex(identityKey);
     const devices = await this.store.getDevices(jid);
     const idx = devices.findIndex((d) => d.deviceId === deviceId);
     if (idx < 0) {
@@ -269,7 +290,13 @@ export class OmemoManager {
         await this.store.putDevices(jid, devices);
       }
     }
+    const stored = devices[idx < 0 ? devices.length - 1 : idx];
+    this.storedDevices.set(memoKey, { identityKey: identityKey.slice(), lastSeen: stored.lastSeen, fingerprint: fp });
+    return this.trustFor(jid, deviceId, fp, now, batch);
+  }
 
+  /** The trust record of an identity, created by the trust mode if it is new. */
+  private async trustFor(jid: string, deviceId: number, fp: string, now: number, batch: TrustRecord[]): Promise<TrustRecord> {
     const existing = await this.store.getTrust(jid, fp);
     if (existing) return existing;
     const records = await this.store.listTrust(jid);
@@ -444,34 +471,24 @@ export class OmemoManager {
    * `catchUp`, only when finishCatchUp runs (MAM may still hold retransmissions naming it).
    */
   async decrypt(senderJid: string, el: EncryptedElement, opts: { catchUp?: boolean } = {}): Promise<DecryptResult> {
-    const me = await this.identity();
+    const ownId = this.ownId ?? (await this.ownDeviceId());
     const jid = bare(senderJid);
     if (!el || !isValidId(el.sid)) throw new OmemoError('invalid-input', 'encrypted element has no valid sender device id');
     if (!Array.isArray(el.keys) || !(el.iv instanceof Uint8Array) || (el.payload !== undefined && !(el.payload instanceof Uint8Array))) {
       throw new OmemoError('invalid-input', 'malformed encrypted element');
     }
-    if (jid === this.ownJid && el.sid === me.deviceId) {
+    if (jid === this.ownJid && el.sid === ownId) {
       throw new OmemoError('no-key-for-us', 'this is our own message reflected back; it is never encrypted for the sending device');
     }
-    const key = el.keys.find((k) => k.rid === me.deviceId);
+    const key = el.keys.find((k) => k.rid === ownId);
     if (!key) throw new OmemoError('no-key-for-us', NO_KEY_TEXT);
     const addr: DeviceAddress = { jid, deviceId: el.sid };
 
-    // Snapshot so a payload failure after the ratchet step can be rolled back.
-    const before = await this.store.loadSession(addr);
-    const res = await decryptFromDevice(this.store, addr, key.data, key.prekey);
-    let plaintext: string | null;
-    try {
-      if (el.payload === undefined) {
-        plaintext = null;
-      } else {
-        plaintext = decodeUtf8(decryptPayload(res.plaintext, el.iv, el.payload));
-      }
-    } catch (e) {
-      if (before) await this.store.storeSession(addr, before);
-      else await this.store.removeSession(addr);
-      throw e;
-    }
+    const opened = await openFromDevice(this.store, addr, key.data, key.prekey);
+    const res = opened.result;
+    // A payload that does not decrypt leaves the session as it was: it is stored only after this.
+    const plaintext = el.payload === undefined ? null : decodeUtf8(decryptPayload(res.plaintext, el.iv, el.payload));
+    await opened.commit();
 
     const rec = await this.recordIdentity(jid, el.sid, res.senderIdentity, [], true);
 

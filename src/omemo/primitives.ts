@@ -111,10 +111,22 @@ export const noblePrimitives: Primitives = {
 // ---------------------------------------------------------------------------------------------
 // node:crypto implementation.
 
-/** Copy a Buffer into a plain Uint8Array (pooled Buffers share one ArrayBuffer; callers may use .buffer). */
+/**
+ * A plain Uint8Array with an ArrayBuffer of its own (callers may use .buffer; a Buffer's slice()
+ * would be a view). Digests and cipher output already own theirs and are only re-typed; pooled
+ * Buffers (Buffer.from, Buffer.concat) share one and are copied.
+ */
 function plain(b: Uint8Array | ArrayBuffer): Uint8Array {
-  // From a view this copies; an ArrayBuffer (hkdfSync) is already private and is just wrapped.
-  return new Uint8Array(b);
+  if (b instanceof ArrayBuffer) return new Uint8Array(b); // hkdfSync: already private
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer) : new Uint8Array(b);
+}
+
+/** a ‖ b in a plain Uint8Array (one copy: Buffer.concat and then plain() would be two). */
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 const b64url = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
@@ -218,13 +230,17 @@ export const nodePrimitives: Primitives = {
   name: 'node',
   randomBytes: (n) => nodeCrypto.randomFillSync(new Uint8Array(n)),
   generateKeyPair() {
-    const { privateKey } = nodeCrypto.generateKeyPairSync('x25519');
-    const jwk = privateKey.export({ format: 'jwk' });
-    const priv = plain(Buffer.from(jwk.d as string, 'base64url'));
-    const pub = plain(Buffer.from(jwk.x as string, 'base64url'));
-    // Fresh keys are about to be used (ratchet / prekeys): keep the KeyObject.
-    x25519PrivCache.set(jwk.d as string, privateKey);
-    return { priv, pub };
+    // Not generateKeyPairSync + export: on Node 20 a GC during that export can run the spent
+    // keygen job's destructor, which waits for the lock the export holds, and the process hangs
+    // (seen in benchmarks). Importing random bytes derives the public key without any job, as fast.
+    const priv = nodeCrypto.randomFillSync(new Uint8Array(32));
+    // RFC 7748 clamping, as OpenSSL's own keygen stores the scalar.
+    priv[0] &= 248;
+    priv[31] &= 127;
+    priv[31] |= 64;
+    // Imported into the cache: fresh keys are about to be used (ratchet / prekeys).
+    const jwk = nodeX25519Priv(priv).export({ format: 'jwk' });
+    return { priv, pub: plain(Buffer.from(jwk.x as string, 'base64url')) };
   },
   x25519Public(priv) {
     const key = nodeX25519Priv(priv);
@@ -254,11 +270,11 @@ export const nodePrimitives: Primitives = {
   },
   aesCbcEncrypt(k, iv, pt) {
     const c = nodeCrypto.createCipheriv(aesName(k, 'cbc'), k, iv);
-    return plain(Buffer.concat([c.update(pt), c.final()]));
+    return joined(c.update(pt), c.final());
   },
   aesCbcDecrypt(k, iv, ct) {
     const d = nodeCrypto.createDecipheriv(aesName(k, 'cbc'), k, iv);
-    return decryptFailure('AES-CBC', () => plain(Buffer.concat([d.update(ct), d.final()])));
+    return decryptFailure('AES-CBC', () => joined(d.update(ct), d.final()));
   },
   aesGcmEncrypt(k, iv, pt, aad) {
     checkGcmIv(iv);
@@ -280,7 +296,7 @@ export const nodePrimitives: Primitives = {
     });
     if (aad) d.setAAD(aad);
     d.setAuthTag(ct.subarray(ct.length - GCM_TAG));
-    return decryptFailure('AES-GCM', () => plain(Buffer.concat([d.update(ct.subarray(0, ct.length - GCM_TAG)), d.final()])));
+    return decryptFailure('AES-GCM', () => joined(d.update(ct.subarray(0, ct.length - GCM_TAG)), d.final()));
   },
   ed25519Verify(sig, msg, pub) {
     if (!(sig instanceof Uint8Array) || sig.length !== 64) return false;
@@ -320,7 +336,7 @@ export const aesGcmEncrypt = (k: Uint8Array, iv: Uint8Array, pt: Uint8Array, aad
 export const aesGcmDecrypt = (k: Uint8Array, iv: Uint8Array, ct: Uint8Array, aad?: Uint8Array) =>
   active.aesGcmDecrypt(k, iv, ct, aad);
 export const ed25519Verify = (sig: Uint8Array, msg: Uint8Array, pub: Uint8Array) => active.ed25519Verify(sig, msg, pub);
-/** SHA-1 for XEP-0115 entity-capabilities hashes only (an identifier, never a security use). */
+/** SHA-1 for identifiers only, never a security use: XEP-0115 caps hashes, XEP-0392 nick colours. */
 export const sha1 = (d: Uint8Array): Uint8Array => new Uint8Array(nodeCrypto.createHash('sha1').update(d).digest());
 
 // XEdDSA needs Edwards point arithmetic and a custom nonce that no fast library offers; noble's

@@ -4,11 +4,10 @@
 // the state it is given; decryption changes a state only once the message verified, and
 // session-cipher.ts stores a record only on success, so a failed decryption changes nothing.
 import { OmemoError } from './errors.js';
-import { serializePublicKey } from './keys.js';
+import { DJB_TYPE } from './keys.js';
 import {
   aesCbcDecrypt,
   aesCbcEncrypt,
-  concatBytes,
   equalBytes,
   generateKeyPair,
   hkdfSha256,
@@ -61,23 +60,30 @@ export function chainStep(chainKey: Uint8Array): { seed: Uint8Array; next: Uint8
 
 /** HKDF(seed, 32×0, "WhisperMessageKeys", 80) → cipherKey ‖ macKey ‖ iv. */
 export function deriveMessageKeys(seed: Uint8Array): MessageKeys {
+  // Views into one fresh buffer: nothing else holds it, and these keys are never modified.
   const okm = hkdfSha256(seed, ZERO_SALT, INFO_MESSAGE_KEYS, 80);
-  return { cipherKey: okm.slice(0, 32), macKey: okm.slice(32, 64), iv: okm.slice(64, 80) };
+  return { cipherKey: okm.subarray(0, 32), macKey: okm.subarray(32, 64), iv: okm.subarray(64, 80) };
 }
 
 /** Root KDF (ratchet_root_key_create_chain): HKDF(DH, salt=RK, "WhisperRatchet", 64). */
 export function kdfRoot(rootKey: Uint8Array, theirRatchetPub: Uint8Array, ourRatchetPriv: Uint8Array) {
   const okm = hkdfSha256(x25519(ourRatchetPriv, theirRatchetPub), rootKey, INFO_RATCHET, 64);
-  return { rootKey: okm.slice(0, 32), chainKey: okm.slice(32, 64) };
+  return { rootKey: okm.subarray(0, 32), chainKey: okm.subarray(32, 64) };
 }
 
 /** First 8 bytes of HMAC-SHA256(macKey, senderIK33 ‖ receiverIK33 ‖ 0x33 ‖ protobuf). */
 export function computeMac(macKey: Uint8Array, senderIdentity: Uint8Array, receiverIdentity: Uint8Array, macInput: Uint8Array) {
-  const full = hmacSha256(
-    macKey,
-    concatBytes(serializePublicKey(senderIdentity), serializePublicKey(receiverIdentity), macInput),
-  );
-  return full.slice(0, MAC_LENGTH);
+  // serializePublicKey twice and a concat, in one buffer (this runs for every message).
+  if (senderIdentity.length !== 32 || receiverIdentity.length !== 32) {
+    throw new OmemoError('bad-key', 'identity keys must be 32 raw bytes');
+  }
+  const data = new Uint8Array(66 + macInput.length);
+  data[0] = DJB_TYPE;
+  data.set(senderIdentity, 1);
+  data[33] = DJB_TYPE;
+  data.set(receiverIdentity, 34);
+  data.set(macInput, 66);
+  return hmacSha256(macKey, data).subarray(0, MAC_LENGTH);
 }
 
 // ---- initialisation (ratcheting_session_alice/bob_initialize) ----

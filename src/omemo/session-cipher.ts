@@ -169,6 +169,9 @@ export async function initSessionFromBundle(store: OmemoStore, addr: DeviceAddre
 export async function hasSession(store: OmemoStore, addr: DeviceAddress): Promise<boolean> {
   const data = await store.loadSession(addr);
   if (!data) return false;
+  // Only looks: the decoded record stays cached for the operation that follows.
+  const hit = decodedRecords.get(store)?.get(addrKey(addr));
+  if (hit && sameBytes(hit.bytes, data)) return hit.record.current?.senderChain !== undefined;
   try {
     return SessionRecord.deserialize(data).current?.senderChain !== undefined;
   } catch {
@@ -239,6 +242,23 @@ export async function decryptFromDevice(
   data: Uint8Array,
   prekey: boolean,
 ): Promise<DecryptResult> {
+  const opened = await openFromDevice(store, addr, data, prekey);
+  await opened.commit();
+  return opened.result;
+}
+
+/**
+ * decryptFromDevice without the store: `commit()` stores the advanced session. Until then the
+ * stored session is untouched, so a caller that finds the content unusable (e.g. the payload the
+ * key was for does not decrypt) simply does not commit. The plaintext must not be used or
+ * returned before commit() has resolved: the state that decrypted it has to be durable first.
+ */
+export async function openFromDevice(
+  store: OmemoStore,
+  addr: DeviceAddress,
+  data: Uint8Array,
+  prekey: boolean,
+): Promise<{ result: DecryptResult; commit(): Promise<void> }> {
   let record = await loadRecord(store, addr);
   let usedPreKeyId: number | undefined;
   let newSession = false;
@@ -281,12 +301,15 @@ export async function decryptFromDevice(
     if (!record) throw new OmemoError('no-session', `no session with ${addr.jid}/${addr.deviceId}`);
   }
   const res = decryptWithRecord(record, whisper);
-  await saveRecord(store, addr, record);
+  const decrypted = record;
   return {
-    plaintext: res.plaintext,
-    senderIdentity: res.state.remoteIdentity.slice(),
-    ...(usedPreKeyId !== undefined ? { usedPreKeyId } : {}),
-    newSession,
-    receivedSinceLastSend: res.receivingChainLength,
+    result: {
+      plaintext: res.plaintext,
+      senderIdentity: res.state.remoteIdentity.slice(),
+      ...(usedPreKeyId !== undefined ? { usedPreKeyId } : {}),
+      newSession,
+      receivedSinceLastSend: res.receivingChainLength,
+    },
+    commit: () => saveRecord(store, addr, decrypted),
   };
 }

@@ -102,12 +102,11 @@ export interface WhisperMessage {
   ciphertext: Uint8Array;
 }
 
+/** Its byte fields are views into the decoded input, which must not change while it is in use. */
 export interface DecodedWhisperMessage extends WhisperMessage {
   /** Exactly the received bytes `0x33 ‖ protobuf` that the MAC covers (never re-encoded). */
   macInput: Uint8Array;
   mac: Uint8Array;
-  /** The complete received message (`macInput ‖ mac`). */
-  serialized: Uint8Array;
 }
 
 export interface PreKeyWhisperMessage {
@@ -182,26 +181,25 @@ export function assembleWhisperMessage(macInput: Uint8Array, mac: Uint8Array): U
 export function decodeWhisperMessage(data: Uint8Array): DecodedWhisperMessage {
   checkFrame(data, 'WhisperMessage');
   if (data.length < 1 + MAC_LENGTH + 1) throw new OmemoError('bad-protobuf', 'WhisperMessage is truncated');
-  const macInput = data.slice(0, data.length - MAC_LENGTH);
-  const mac = data.slice(data.length - MAC_LENGTH);
+  const macInput = data.subarray(0, data.length - MAC_LENGTH);
+  const mac = data.subarray(data.length - MAC_LENGTH);
   const m = decodeProto(protoTypes().WhisperMessage, macInput.subarray(1), 'WhisperMessage');
   requireFields(m, ['ratchetKey', 'counter', 'ciphertext'], 'WhisperMessage');
   if (!(m.ratchetKey instanceof Uint8Array) || !(m.ciphertext instanceof Uint8Array) || typeof m.counter !== 'number') {
     throw new OmemoError('bad-protobuf', 'WhisperMessage field has the wrong type');
   }
-  const ciphertext = copy(m.ciphertext);
+  const ciphertext = m.ciphertext;
   // AES-CBC output is a positive multiple of the block size; anything else is malformed.
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
     throw new OmemoError('bad-protobuf', 'WhisperMessage ciphertext is not whole AES blocks');
   }
   return {
-    ratchetKey: parsePublicKey(copy(m.ratchetKey)),
+    ratchetKey: parsePublicKey(m.ratchetKey), // a copy: it may be kept in the session state
     counter: m.counter,
     previousCounter: has(m, 'previousCounter') ? Number(m.previousCounter) : 0,
     ciphertext,
     macInput,
     mac,
-    serialized: data.slice(),
   };
 }
 
@@ -283,8 +281,139 @@ export interface StoredSessionRecord {
   previous: StoredSessionState[];
 }
 
+/**
+ * The record as protobufjs encodes it (fields in number order, fields that are null or undefined
+ * left out), written directly: it is stored after every message, and protobufjs's general
+ * encoder took most of that time. test/omemo/wire.test.ts checks the bytes against protobufjs.
+ */
 export function encodeStoredSessionRecord(r: StoredSessionRecord): Uint8Array {
+  // Pass 1 sizes every nested message (pre-order); pass 2 writes, taking the sizes in that order.
+  const sizes: number[] = [];
+  const out = new Uint8Array(recordSize(r, sizes));
+  const w = { out, at: 0, sizes, next: 0 };
+  writeRecord(w, r);
+  if (w.at !== out.length) throw new Error(`session record encoder wrote ${w.at} of ${out.length} bytes`);
+  return out;
+}
+
+/** For tests: protobufjs's encoding of the same record, the reference for the one above. */
+export function encodeStoredSessionRecordReference(r: StoredSessionRecord): Uint8Array {
   return new Uint8Array(protoTypes().StoredSessionRecord.encode(r as unknown as Record<string, unknown>).finish());
+}
+
+// protobuf wire format: a field is tag = (number << 3 | type) as a varint (one byte for our field
+// numbers), then a varint (type 0) or a varint length and that many bytes (type 2). uint32
+// values are written as value >>> 0, as protobufjs does.
+function varintSize(n: number): number {
+  n >>>= 0;
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+const uintSize = (v: number | undefined | null) => (v == null ? 0 : 1 + varintSize(v));
+const bytesSize = (b: Uint8Array | undefined | null) => (b == null ? 0 : 1 + varintSize(b.length) + b.length);
+/** Size of a nested message field whose content is `inner` bytes; records `inner` for pass 2. */
+function nested(sizes: number[], at: number, inner: number): number {
+  sizes[at] = inner;
+  return 1 + varintSize(inner) + inner;
+}
+
+function chainSize(c: StoredChain, sizes: number[]): number {
+  let n = bytesSize(c.ratchetPub) + bytesSize(c.ratchetPriv) + bytesSize(c.chainKey) + uintSize(c.index);
+  if (c.messageKeys != null) {
+    for (const k of c.messageKeys) n += nested(sizes, sizes.length, uintSize(k.index) + bytesSize(k.seed));
+  }
+  return n;
+}
+function stateSize(s: StoredSessionState, sizes: number[]): number {
+  let n = bytesSize(s.localIdentity) + bytesSize(s.remoteIdentity) + bytesSize(s.rootKey) + uintSize(s.previousCounter);
+  const chains = s.senderChain != null ? [s.senderChain, ...(s.receiverChains ?? [])] : (s.receiverChains ?? []);
+  for (const c of chains) {
+    const slot = sizes.length;
+    sizes.push(0);
+    n += nested(sizes, slot, chainSize(c, sizes));
+  }
+  const p = s.pendingPreKey;
+  if (p != null) n += nested(sizes, sizes.length, uintSize(p.preKeyId) + uintSize(p.signedPreKeyId) + bytesSize(p.baseKey));
+  return n + uintSize(s.localRegistrationId) + uintSize(s.remoteRegistrationId) + bytesSize(s.aliceBaseKey);
+}
+function recordSize(r: StoredSessionRecord, sizes: number[]): number {
+  let n = uintSize(r.formatVersion);
+  const states = r.current != null ? [r.current, ...(r.previous ?? [])] : (r.previous ?? []);
+  for (const s of states) {
+    const slot = sizes.length;
+    sizes.push(0);
+    n += nested(sizes, slot, stateSize(s, sizes));
+  }
+  return n;
+}
+
+interface Writer {
+  out: Uint8Array;
+  at: number;
+  sizes: number[];
+  next: number;
+}
+function writeVarint(w: Writer, n: number): void {
+  n >>>= 0;
+  while (n > 0x7f) {
+    w.out[w.at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  w.out[w.at++] = n;
+}
+function writeUint(w: Writer, field: number, v: number | undefined | null): void {
+  if (v == null) return;
+  w.out[w.at++] = field << 3;
+  writeVarint(w, v);
+}
+function writeBytes(w: Writer, field: number, b: Uint8Array | undefined | null): void {
+  if (b == null) return;
+  w.out[w.at++] = (field << 3) | 2;
+  writeVarint(w, b.length);
+  w.out.set(b, w.at);
+  w.at += b.length;
+}
+function writeHeader(w: Writer, field: number): void {
+  w.out[w.at++] = (field << 3) | 2;
+  writeVarint(w, w.sizes[w.next++]);
+}
+
+function writeChain(w: Writer, field: number, c: StoredChain): void {
+  writeHeader(w, field);
+  writeBytes(w, 1, c.ratchetPub);
+  writeBytes(w, 2, c.ratchetPriv);
+  writeBytes(w, 3, c.chainKey);
+  writeUint(w, 4, c.index);
+  if (c.messageKeys != null) {
+    for (const k of c.messageKeys) {
+      writeHeader(w, 5);
+      writeUint(w, 1, k.index);
+      writeBytes(w, 2, k.seed);
+    }
+  }
+}
+function writeState(w: Writer, field: number, s: StoredSessionState): void {
+  writeHeader(w, field);
+  writeBytes(w, 1, s.localIdentity);
+  writeBytes(w, 2, s.remoteIdentity);
+  writeBytes(w, 3, s.rootKey);
+  writeUint(w, 4, s.previousCounter);
+  if (s.senderChain != null) writeChain(w, 5, s.senderChain);
+  if (s.receiverChains != null) for (const c of s.receiverChains) writeChain(w, 6, c);
+  const p = s.pendingPreKey;
+  if (p != null) {
+    writeHeader(w, 7);
+    writeUint(w, 1, p.preKeyId);
+    writeUint(w, 2, p.signedPreKeyId);
+    writeBytes(w, 3, p.baseKey);
+  }
+  writeUint(w, 8, s.localRegistrationId);
+  writeUint(w, 9, s.remoteRegistrationId);
+  writeBytes(w, 10, s.aliceBaseKey);
+}
+function writeRecord(w: Writer, r: StoredSessionRecord): void {
+  writeUint(w, 1, r.formatVersion);
+  if (r.current != null) writeState(w, 2, r.current);
+  if (r.previous != null) for (const s of r.previous) writeState(w, 3, s);
 }
 
 /** Throws OmemoError 'invalid-input' when the stored bytes are not a session record. */

@@ -168,6 +168,9 @@ export class HistoryStore {
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a crash may lose the last commits, never corrupt; MAM refills them.
     this.db.pragma('synchronous = NORMAL');
+    // SQLite's own default page cache (2 MB). better-sqlite3 builds with 16 MB, which reading a
+    // long history (/history 100000) fills and the process then keeps for good.
+    this.db.pragma('cache_size = -2000');
     this.db.exec(SCHEMA);
     // Columns added after the first release: older history files get them here.
     const cols = new Set(this.db.prepare<[], { name: string }>('PRAGMA table_info(messages)').all().map((c) => c.name));
@@ -197,8 +200,9 @@ export class HistoryStore {
       recentStart: d.prepare<[string, string, number], { stamp: string; seq: number }>(
         'SELECT stamp, seq FROM messages WHERE account = ? AND peer = ? ORDER BY stamp DESC, seq DESC LIMIT 1 OFFSET ?',
       ),
-      pageFrom: d.prepare<[string, string, string, string, number, number], DbRow>(
-        'SELECT * FROM messages WHERE account = ? AND peer = ? AND (stamp > ? OR (stamp = ? AND seq >= ?)) ORDER BY stamp ASC, seq ASC LIMIT ?',
+      // A row-value bound, so each page starts from the index instead of scanning the peer's rows.
+      pageFrom: d.prepare<[string, string, string, number, number], DbRow>(
+        'SELECT * FROM messages WHERE account = ? AND peer = ? AND (stamp, seq) >= (?, ?) ORDER BY stamp ASC, seq ASC LIMIT ?',
       ),
       oldestServerId: d.prepare<[string, string], { server_id: string }>(
         'SELECT server_id FROM messages WHERE account = ? AND peer = ? AND server_id IS NOT NULL ORDER BY stamp ASC, seq ASC LIMIT 1',
@@ -326,7 +330,7 @@ export class HistoryStore {
     const p = bare(peer);
     let from = this.stmts.recentStart.get(account, p, n - 1) ?? { stamp: '', seq: 0 };
     for (let left = n; left > 0; ) {
-      const rows = this.stmts.pageFrom.all(account, p, from.stamp, from.stamp, from.seq, Math.min(page, left));
+      const rows = this.stmts.pageFrom.all(account, p, from.stamp, from.seq, Math.min(page, left));
       if (rows.length === 0) return;
       left -= rows.length;
       const last = rows[rows.length - 1];

@@ -169,7 +169,8 @@ export async function acquireLock(dir: string): Promise<ProfileLock> {
     } finally {
       closeSync(fd);
     }
-    await fsyncDir(dir);
+    // No fsync: the lock only means something while this process lives, and after a crash a
+    // lock file that did not survive is as good as the stale one that would be taken over.
     let released = false;
     const release = () => {
       if (released) return;

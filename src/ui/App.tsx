@@ -6,7 +6,8 @@ import type { Completion, ExecResult } from '../commands/engine.js';
 import type { WindowManager } from '../core/windows.js';
 import { createKeyDecoder, type KeyPress } from './keys.js';
 import { LineEditor } from './line-editor.js';
-import { encryptionLabel, statusParts, titleText, visibleRows, type Row } from './view-model.js';
+import { loadTextWidth } from './text-width.js';
+import { encryptionLabel, loadNickColours, statusParts, titleText, visibleRows, type Row } from './view-model.js';
 
 export interface AppEngine {
   execute(line: string): Promise<ExecResult>;
@@ -75,14 +76,24 @@ export function TitleBar({ windows, columns }: { windows: WindowManager; columns
  */
 export const WindowBody = memo(function WindowBody({ windows, height, columns, version }: { windows: WindowManager; height: number; columns: number; version: number }) {
   const w = windows.current();
-  const rows = useMemo(() => visibleRows(w.lines, w.scroll, height, columns), [w, w.lines, w.lines.length, w.scroll, height, columns, version]);
+  const rows = useMemo(() => visibleRows(w.lines, w.scroll, height, columns, w.room), [w, w.lines, w.lines.length, w.scroll, height, columns, version]);
   return (
     // No overflow="hidden": the rows already fit (wrapped to width, at most height of them), and
     // Ink's clipping would re-slice every row's ANSI text on every frame.
     <Box flexDirection="column" height={height} width={columns}>
       {rows.map((r, i) => (
         <Text key={i} wrap="truncate-end" {...(rowColor(r.kind) ? { color: rowColor(r.kind) } : {})}>
-          {r.text === '' ? ' ' : r.text}
+          {r.nick ? (
+            <>
+              {r.text.slice(0, r.nick.start)}
+              <Text color={`ansi256(${r.nick.colour})`}>{r.text.slice(r.nick.start, r.nick.start + r.nick.length)}</Text>
+              {r.text.slice(r.nick.start + r.nick.length)}
+            </>
+          ) : r.text === '' ? (
+            ' '
+          ) : (
+            r.text
+          )}
         </Text>
       ))}
     </Box>
@@ -166,6 +177,19 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   latest.current = { bodyHeight, onQuit, engine, onTyping };
 
   const { internal_eventEmitter: input, setRawMode } = useStdin();
+
+  // The exact measure of wide characters and the nick colours arrive after the first frame: the
+  // body is drawn again once they are there.
+  const [measured, remeasure] = useReducer((x: number) => x + 1, 0);
+  useEffect(() => {
+    let live = true;
+    void Promise.all([loadTextWidth(), loadNickColours()]).then(() => {
+      if (live) remeasure();
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
 
   useEffect(() => {
     setRawMode(true);
@@ -289,7 +313,7 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <TitleBar windows={windows} columns={columns} />
-      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version} />
+      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version + measured} />
       <StatusBar windows={windows} columns={columns} now={time} />
       <InputLine editor={editor} columns={columns} ticker={ticker} />
     </Box>

@@ -9,7 +9,8 @@ import { XmppError, CertificateError } from './errors.js';
 import { Roster, type RosterItem } from './roster.js';
 import { Presence, type PresenceUpdate, type SubscriptionUpdate } from './presence.js';
 import { Carbons } from './carbons.js';
-import { Disco } from './disco.js';
+import { Disco, loadCapsHash } from './disco.js';
+import type { EarlySocket } from './early-socket.js';
 import { Pep, type DeviceListEvent } from './pep.js';
 import { Messages, type IncomingMessage } from './message.js';
 import { Mam } from './mam.js';
@@ -32,6 +33,8 @@ export interface ConnectOptions {
   ca?: string | Buffer | (string | Buffer)[];
   /** Per-step timeout in ms (default 10000). */
   timeoutMs?: number;
+  /** A TCP connection to the same host and port opened earlier (early-socket.ts): used if still alive. */
+  earlySocket?: EarlySocket;
 }
 
 export interface XmppErrorEvent {
@@ -149,6 +152,10 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     });
     this.client = c;
     c.reconnect.stop(); // a failed connect must fail, not loop; the caller decides on retries
+    if (opts.earlySocket) {
+      if (opts.earlySocket.host === host && opts.earlySocket.port === port) useEarlySocket(c, opts.earlySocket);
+      else opts.earlySocket.socket.destroy();
+    }
 
     let connectError: Error | undefined;
     const fail = (e: Error) => {
@@ -192,10 +199,15 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     c.on('disconnect', (info?: { reason?: unknown }) => this.wentOffline(info?.reason ? String(info.reason) : 'disconnected'));
 
     let overall: NodeJS.Timeout | undefined;
+    let capsHash: Promise<void> = Promise.resolve();
     try {
+      const starting = c.start();
+      // Loaded while the login runs (not before: the connection attempt goes out first).
+      capsHash = loadCapsHash();
+      capsHash.catch(() => undefined);
       // Backstop: a server that stops answering mid-negotiation must not hang connect() forever.
       const full = await Promise.race([
-        c.start(),
+        starting,
         new Promise<never>((_, reject) => {
           overall = setTimeout(() => reject(new XmppError('timeout', `login to ${host}:${port} timed out`)), this.timeoutMs * 3);
         }),
@@ -212,6 +224,7 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     }
     this.online = true;
     try {
+      await capsHash; // initial presence carries the caps hash
       await this.roster.fetch();
       await this.carbons.enable();
       // 'online' means deliverable: wait until the server reflects our initial presence back,
@@ -368,6 +381,35 @@ export class XmppSession extends EventEmitter<XmppEvents> {
       });
     }
   }
+}
+
+/**
+ * The client's first connect() takes over `early` instead of opening a socket: @xmpp/connection's
+ * connect() (status 'connecting', attach the socket, wait for 'connect') minus the socket
+ * creation. A socket that already failed or closed is dropped and the client connects as usual,
+ * so errors read the same as without an early socket.
+ */
+function useEarlySocket(c: Client, early: EarlySocket): void {
+  const ownConnect = c.connect;
+  c.connect = async (service: string) => {
+    c.connect = ownConnect; // once: a see-other-host redirect connects normally
+    if (early.dead) {
+      early.socket.destroy();
+      return ownConnect.call(c, service);
+    }
+    const transport = c._findTransport(service);
+    if (!transport) throw new Error('No compatible connection method found.');
+    c.Transport = transport;
+    c.Socket = transport.prototype.Socket;
+    c.Parser = transport.prototype.Parser;
+    c._status('connecting', service);
+    // As @xmpp/connection-tcp's Socket class: no TLS yet.
+    const socket = Object.assign(early.socket, { secure: false });
+    const alreadyConnected = !socket.connecting;
+    c._attachSocket(socket);
+    if (alreadyConnected) c._status('connect'); // its 'connect' event fired before we listened
+    else await early.connected; // the attached listener sets the status
+  };
 }
 
 export function bareOf(j: string): string {

@@ -1,7 +1,6 @@
 // disco#info responder and XEP-0115 entity capabilities. @xmpp/client answers no disco#info by
 // itself, and Prosody's PEP only sends +notify events to clients whose caps it has resolved.
 import { xml, type Element } from '@xmpp/client';
-import { sha1 } from '../omemo/primitives.js';
 import type { XmppSession } from './connection.js';
 
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
@@ -15,8 +14,21 @@ export interface Identity {
   name: string;
 }
 
-/** XEP-0115 §5.1 verification string hash (one identity, no lang, no extended forms). */
+// SHA-1 lives in src/omemo/primitives.ts, which also carries the OMEMO crypto libraries; it is
+// loaded on first use so that a connection attempt never waits for them (XmppSession.connect
+// loads it while logging in, before anything needs a caps hash).
+let sha1: ((d: Uint8Array) => Uint8Array) | undefined;
+
+export async function loadCapsHash(): Promise<void> {
+  sha1 ??= (await import('../omemo/primitives.js')).sha1;
+}
+
+/**
+ * XEP-0115 §5.1 verification string hash (one identity, no lang, no extended forms). Needs
+ * `loadCapsHash()` first.
+ */
 export function capsVer(identity: Identity, features: readonly string[]): string {
+  if (!sha1) throw new Error('capsVer: loadCapsHash() has not completed');
   let s = `${identity.category}/${identity.type}//${identity.name}<`;
   for (const f of [...features].sort()) s += `${f}<`;
   return Buffer.from(sha1(new TextEncoder().encode(s))).toString('base64');
@@ -34,7 +46,10 @@ export class Disco {
   ]);
 
   constructor(session: XmppSession) {
-    session.handleIqGet(NS_DISCO_INFO, 'query', ({ element }) => this.answer(element));
+    session.handleIqGet(NS_DISCO_INFO, 'query', async ({ element }) => {
+      await loadCapsHash(); // a query could in principle beat connect()'s own load
+      return this.answer(element);
+    });
   }
 
   addFeature(f: string): void {

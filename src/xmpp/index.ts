@@ -8,7 +8,7 @@ export { Presence } from './presence.js';
 export type { PresenceUpdate, SubscriptionUpdate, Show } from './presence.js';
 export { Carbons, unwrapCarbon, NS_CARBONS } from './carbons.js';
 export type { CarbonUnwrap } from './carbons.js';
-export { Disco, CAPS_NODE, capsVer } from './disco.js';
+export { Disco, CAPS_NODE, capsVer, loadCapsHash } from './disco.js';
 export type { Identity } from './disco.js';
 export { Pep } from './pep.js';
 export type { DeviceListEvent } from './pep.js';

@@ -64,6 +64,13 @@ declare module '@xmpp/client' {
     restart(): Promise<unknown>;
     isSecure(): boolean;
     _attachSocket(socket: unknown): void;
+    // Internals of @xmpp/connection and client-core's connect(), used to take over an early socket.
+    connect(service: string): Promise<unknown>;
+    _findTransport(service: string): (new (...args: never[]) => unknown) & { prototype: { Socket: unknown; Parser: unknown } } | undefined;
+    _status(status: string, ...args: unknown[]): void;
+    Transport: unknown;
+    Socket: unknown;
+    Parser: unknown;
   }
   export interface ClientOptions {
     service?: string;

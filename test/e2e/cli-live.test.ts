@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createServer, connect as netConnect, type AddressInfo } from 'node:net';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { startPeer, type Peer, type PeerEvent } from '../helpers/peer.js';
 import { startXchat, type XchatProc } from '../helpers/xchat.js';
@@ -104,6 +105,30 @@ describe.skipIf(!canRun)('xchat command line (live)', () => {
     const m2 = await bob.waitFor(got('text-from-stdin'), 20_000);
     expect(m2.encrypted).toBe(true);
     expect(m2.prekey).toBe(false); // the session stored by the first send was reused
+  });
+
+  it('send logs in over the one connection it opened while still loading', async () => {
+    // A relay in front of Prosody that counts connections: the early TCP connection (opened
+    // before the XMPP code is loaded) must be the one the login uses, not a second one.
+    let connections = 0;
+    const relay = createServer((client) => {
+      connections++;
+      const server = netConnect(lab.c2sPort, lab.host);
+      client.pipe(server).pipe(client);
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      await runLines([`/account set ${aliceJid} port ${(relay.address() as AddressInfo).port}`]);
+      const r = await cli(['send', '--to', bobJid, '--text', 'hi-over-relay', '--profile', profile]);
+      expect(r.code, r.stderr).toBe(0);
+      await bob.waitFor(got('hi-over-relay'), 20_000);
+      expect(connections).toBe(1);
+    } finally {
+      await runLines([`/account set ${aliceJid} port ${lab.c2sPort}`]);
+      relay.close();
+    }
   });
 
   it('listen --json prints the peer\'s encrypted message as a message event and exits 0', async () => {

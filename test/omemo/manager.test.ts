@@ -365,6 +365,35 @@ describe('OmemoManager: bookkeeping', () => {
     expect((await bob.m.decrypt(alice.jid, el)).sendEmptyReply).toBe(false);
   });
 
+  it("messages keep the sender device's lastSeen to the hour, also across device list updates", async () => {
+    const w = new World();
+    const alice = await w.add('alice@example.org');
+    const bob = await w.add('bob@example.org');
+    const lastSeen = async () => (await bob.store.getDevices(alice.jid)).find((d) => d.deviceId === alice.id)!.lastSeen;
+    const send = async (text: string) => (await bob.m.decrypt(alice.jid, (await alice.m.encrypt(text, [bob.jid], w.fetch)).element)).trust;
+    const t0 = w.clock;
+    expect(await send('first')).toBe('trusted');
+    expect(await lastSeen()).toBe(t0);
+    w.clock = t0 + 30 * 60_000;
+    await send('half an hour later');
+    expect(await lastSeen()).toBe(t0); // within the hour: no write
+    w.clock = t0 + 61 * 60_000;
+    await send('an hour later');
+    expect(await lastSeen()).toBe(t0 + 61 * 60_000);
+    // A device list rewrites the devices (lastSeen = now); messages after it see that value.
+    w.clock = t0 + 62 * 60_000;
+    await bob.m.processDeviceList(alice.jid, [alice.id]);
+    w.clock = t0 + 121.5 * 60_000; // 59.5 minutes after the list's write, 60.5 after the last message's
+    await send('after the list');
+    expect(await lastSeen()).toBe(t0 + 62 * 60_000);
+    w.clock = t0 + 122.5 * 60_000;
+    await send('one more');
+    expect(await lastSeen()).toBe(t0 + 122.5 * 60_000);
+    // Trust changes made meanwhile show on the next message.
+    await bob.m.setTrust(alice.jid, await alice.m.ownFingerprint(), 'untrusted');
+    expect(await send('after distrust')).toBe('untrusted');
+  });
+
   it('catch-up defers prekey deletion and empty replies until finishCatchUp', async () => {
     const w = new World();
     const alice = await w.add('alice@example.org');

@@ -1,11 +1,15 @@
 // What a keystroke costs: typing re-renders the input line only, never the window body (with
 // 100 000 lines that body is where the time went); new lines or scrolling still redraw it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import type { WindowLine } from '../../src/core/windows.js';
+import { loadTextWidth } from '../../src/ui/text-width.js';
+import { loadNickColours } from '../../src/ui/view-model.js';
 import { setup, tick } from './helpers.js';
 
 afterEach(() => cleanup());
+// The App redraws the body once these arrive after its first frame: not during the typing below.
+beforeAll(() => Promise.all([loadTextWidth(), loadNickColours()]));
 
 /** Replaces the current window's lines with a proxy that counts element reads. */
 function countReads(t: ReturnType<typeof setup>): { reads: () => number } {

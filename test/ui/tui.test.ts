@@ -64,7 +64,7 @@ describe('startTui', () => {
       stdout: stdout as unknown as NodeJS.WriteStream,
       createSession: async () => core as unknown as CoreApi & { close(): Promise<void> },
     });
-    await tick();
+    await waitFor(() => core.calls.some((c) => c[0] === 'connect'));
     expect(stdout.out.startsWith('\u001b[?1049h')).toBe(true);
     expect(core.calls).toContainEqual(['connect', { jid: 'alice@x', password: 'pw' }]);
 
@@ -96,6 +96,32 @@ describe('startTui', () => {
     expect(core.calls.some((c) => c[0] === 'connect')).toBe(false);
     expect(stdout.out).toContain('no account yet');
     stdin.type('\u0003'); // Ctrl-C
+    expect(await done).toBe(0);
+    expect(core.closed).toBe(true);
+  });
+
+  it('paints the screen before the profile is open; a line typed meanwhile runs once it is', async () => {
+    const core = new ClosableCore();
+    const stdin = new FakeStdin();
+    const stdout = new FakeStdout();
+    let openProfile!: () => void;
+    const done = startTui({
+      profileDir: '/nonexistent',
+      env: {},
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      createSession: () => new Promise((resolve) => (openProfile = () => resolve(core as unknown as CoreApi & { close(): Promise<void> }))),
+    });
+    await waitFor(() => stdout.out.includes('[1:console]'));
+    expect(stdout.out).toContain('[1:console]');
+    await tick(); // the App's key handler attaches after the first frame (a real tty buffers)
+    for (const c of '/msg bob@x\r') stdin.type(c);
+    await tick();
+    expect(core.calls).toEqual([]);
+    openProfile();
+    await waitFor(() => core.calls.some((c) => c[0] === 'openChat'));
+    expect(core.calls).toContainEqual(['openChat', 'bob@x']);
+    for (const c of '/quit\r') stdin.type(c);
     expect(await done).toBe(0);
     expect(core.closed).toBe(true);
   });

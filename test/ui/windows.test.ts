@@ -31,6 +31,25 @@ const msg = (from: string, body: string, extra: Partial<Extract<XchatEvent, { ev
 });
 
 describe('WindowManager', () => {
+  it('shows room messages under the sender nick in one room window, and our own once', () => {
+    const wm = new WindowManager();
+    const room = (nick: string, body: string, extra: Partial<Extract<XchatEvent, { event: 'message' }>> = {}): XchatEvent =>
+      msg('chess@conference.localhost', body, { from: `chess@conference.localhost/${nick}`, groupchat: true, nick, ...extra });
+    wm.handle(room('bob', 'e4'));
+    wm.handle(room('carol', 'e5'));
+    wm.handle({ event: 'sent', to: 'chess@conference.localhost', id: 'm1', body: 'Nf3', encryption: 'omemo', groupchat: true });
+    wm.handle(room('alice', 'Nf3', { own: true, id: 'm1' })); // the room reflects our message
+    wm.handle(room('alice', 'older own line', { own: true, id: 'm0', archived: true, stamp: '2024-05-01T18:00:00.000Z' }));
+    const rooms = wm.list().filter((w) => w.kind === 'chat');
+    expect(rooms.map((w) => [w.jid, w.room])).toEqual([['chess@conference.localhost', true]]);
+    expect(rooms[0].lines.map((l) => [l.from, l.body, l.kind])).toEqual([
+      ['me', 'older own line', 'sent'],
+      ['bob', 'e4', 'message'],
+      ['carol', 'e5', 'message'],
+      ['me', 'Nf3', 'sent'],
+    ]);
+  });
+
   it('starts with the console as window 1 and routes status/info there', () => {
     const wm = new WindowManager();
     wm.handle({ event: 'status', status: 'online', jid: 'alice@localhost' });

@@ -1,5 +1,5 @@
 // Pure stanza logic: carbon ownership, message parsing, outgoing message layout, caps hash.
-import { describe, it, expect } from 'vitest';
+import { beforeAll, describe, it, expect } from 'vitest';
 import {
   unwrapCarbon,
   parseMessage,
@@ -7,6 +7,7 @@ import {
   buildKeyTransportMessage,
   buildChatMessage,
   capsVer,
+  loadCapsHash,
   parseXml,
   OMEMO_FALLBACK_BODY,
 } from '../../src/xmpp/index.js';
@@ -99,6 +100,7 @@ describe('outgoing messages', () => {
 });
 
 describe('capsVer', () => {
+  beforeAll(() => loadCapsHash());
   it('matches the XEP-0115 §5.2 example', () => {
     const ver = capsVer({ category: 'client', type: 'pc', name: 'Exodus 0.9.1' }, [
       'http://jabber.org/protocol/muc',
