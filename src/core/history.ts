@@ -49,26 +49,8 @@ export interface RoomMessageIds {
 /** A stored row as the message event the front ends already display (marked archived). */
 export function rowToEvent(r: HistoryRow): XchatEvent {
   const out = r.direction === 'out';
-  if (r.groupchat) {
-    const slash = r.from.indexOf('/');
-    return {
-      event: 'message',
-      from: r.from,
-      to: r.to,
-      body: r.body ?? (r.retracted ? '[retracted]' : '[not logged]'),
-      encryption: r.encryption,
-      ...(r.senderDevice !== undefined ? { sender_device: r.senderDevice } : {}),
-      ...(r.trust ? { trust: r.trust as MessageEvent['trust'] } : {}),
-      ...(r.msgId ? { id: r.msgId } : {}),
-      stamp: r.stamp,
-      groupchat: true,
-      ...(slash !== -1 ? { nick: r.from.slice(slash + 1) } : {}),
-      ...(out ? { own: true as const } : {}),
-      archived: true,
-    };
-  }
-  return {
-    event: 'message',
+  const base = {
+    event: 'message' as const,
     from: r.from,
     to: r.to,
     body: r.body ?? (r.retracted ? '[retracted]' : '[not logged]'),
@@ -77,8 +59,15 @@ export function rowToEvent(r: HistoryRow): XchatEvent {
     ...(r.trust ? { trust: r.trust as MessageEvent['trust'] } : {}),
     ...(r.msgId ? { id: r.msgId } : {}),
     stamp: r.stamp,
-    ...(out ? { carbon: 'sent' as const } : {}),
-    archived: true,
+    archived: true as const,
+  };
+  if (!r.groupchat) return { ...base, ...(out ? { carbon: 'sent' as const } : {}) };
+  const slash = r.from.indexOf('/');
+  return {
+    ...base,
+    groupchat: true,
+    ...(slash !== -1 ? { nick: r.from.slice(slash + 1) } : {}),
+    ...(out ? { own: true as const } : {}),
   };
 }
 

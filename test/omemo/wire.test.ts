@@ -11,7 +11,6 @@ import {
   decodeWhisperMessage,
   encodePreKeyWhisperMessage,
   encodeStoredSessionRecord,
-  encodeStoredSessionRecordReference,
   encodeWhisperMessageBody,
   type StoredChain,
   type StoredSessionRecord,
@@ -208,7 +207,7 @@ describe('stored session record encoder', () => {
     aliceBaseKey: bytes(rand(3) ? 32 : 0),
   });
 
-  it('writes exactly the bytes protobufjs writes, and a session record reads them back', () => {
+  it('a session record reads back what was written, byte for byte', () => {
     const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
     for (let i = 0; i < 100; i++) {
       const r: StoredSessionRecord = {
@@ -217,16 +216,10 @@ describe('stored session record encoder', () => {
         previous: Array.from({ length: rand(10) === 0 ? 40 : rand(3) }, state),
       };
       const ours = encodeStoredSessionRecord(r);
-      expect(same(ours, encodeStoredSessionRecordReference(r)), `record ${i}`).toBe(true);
       const back = SessionRecord.deserialize(ours);
       expect(back.previous.length).toBe(r.previous.length);
       expect(back.current?.receiverChains.length).toBe(r.current?.receiverChains.length);
       expect(same(back.serialize(), ours), `record ${i} read back`).toBe(true);
     }
-  });
-
-  it('leaves out fields that are undefined, as protobufjs does', () => {
-    const r = { formatVersion: 1, current: { ...state(), senderChain: undefined, pendingPreKey: undefined }, previous: [] } as StoredSessionRecord;
-    expect(hex(encodeStoredSessionRecord(r))).toBe(hex(encodeStoredSessionRecordReference(r)));
   });
 });
