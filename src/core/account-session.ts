@@ -16,7 +16,7 @@ import type {
 import type { EarlyConnection, IncomingMessage, XmppConnectParams, XmppPort } from './ports.js';
 import { MucCore } from './muc.js';
 import { SerialQueue } from './serial.js';
-import { OmemoManager, type EncryptedElement } from '../omemo/manager.js';
+import { OmemoManager, type EncryptedElement, type IdentityChange } from '../omemo/manager.js';
 import type { OmemoStore, TrustState } from '../omemo/store.js';
 import { OmemoError, isOmemoError } from '../omemo/errors.js';
 import { formatFingerprint, normalizeFingerprint, shortFingerprint } from '../omemo/fingerprint.js';
@@ -213,7 +213,7 @@ export class AccountSession implements CoreApi {
     this.wire(xmpp);
     this.xmpp = xmpp;
     if (!this.manager || this.ownJid !== jid) {
-      this.manager = new OmemoManager(await this.deps.openOmemoStore(jid), { ownJid: jid, trustMode: this.trustMode });
+      this.manager = await this.newManager(jid);
     } else {
       this.manager.setTrustMode(this.trustMode);
     }
@@ -758,6 +758,30 @@ export class AccountSession implements CoreApi {
 
   // ---- OMEMO commands ---------------------------------------------------------------------
 
+  private async newManager(jid: string): Promise<OmemoManager> {
+    return new OmemoManager(await this.deps.openOmemoStore(jid), {
+      ownJid: jid,
+      trustMode: this.trustMode,
+      onIdentityChange: (c) => this.warnIdentityChange(c),
+    });
+  }
+
+  /** A device id that comes back with another identity key may be someone else: say so, loudly. */
+  private warnIdentityChange(c: IdentityChange): void {
+    const whose = c.jid === this.ownJid ? 'your own account' : c.jid;
+    const decided = c.state === 'trusted' ? 'it is trusted because the trust mode is blind' : 'nothing is encrypted for it until you decide';
+    this.emit({
+      event: 'warning',
+      reason: 'identity-changed',
+      jid: c.jid,
+      devices: [c.deviceId],
+      message:
+        `SECURITY: device ${c.deviceId} of ${whose} has a NEW identity key (was ${shortFingerprint(c.oldFingerprint)}, ` +
+        `now ${shortFingerprint(c.newFingerprint)}); ${decided}. Compare fingerprints with the contact, then: ` +
+        `/omemo trust ${c.jid} ${c.newFingerprint}`,
+    });
+  }
+
   private async requireManager(): Promise<OmemoManager> {
     if (!this.manager) {
       // Fingerprint and trust work offline on the stored identity of the default account.
@@ -767,7 +791,7 @@ export class AccountSession implements CoreApi {
       const account = await this.deps.accounts.get(this.ownJid);
       this.trustMode = account?.trust_mode ?? this.trustMode;
       this.policy = account?.omemo_policy ?? this.policy;
-      this.manager = new OmemoManager(await this.deps.openOmemoStore(this.ownJid), { ownJid: this.ownJid, trustMode: this.trustMode });
+      this.manager = await this.newManager(this.ownJid);
     }
     return this.manager;
   }

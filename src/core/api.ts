@@ -41,7 +41,7 @@ export type XchatEvent =
   | { event: 'subscription'; from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }
-  | { event: 'warning'; message: string; jid?: string; devices?: number[] }
+  | { event: 'warning'; message: string; jid?: string; devices?: number[]; reason?: 'identity-changed' | 'device-list-capped' }
   | { event: 'chat'; jid: string; encryption: Encryption } // current chat changed
   // Group chat (src/core/muc.ts): our state in a room, occupants coming and going, subject, invitations.
   | { event: 'room'; room: string; status: 'joined' | 'left' | 'kicked' | 'banned' | 'removed' | 'error'; nick?: string; created?: boolean; message?: string; encryption?: Encryption }

@@ -89,6 +89,8 @@ interface Room {
   sent: Map<string, string>;
   /** The room archive was read up to now: live stanza-ids advance the stored position. */
   archiveSynced?: boolean;
+  /** XEP-0421 occupant-id → real bare JID, learned from the room's presence (never from messages). */
+  occupantIds: Map<string, string>;
 }
 
 /** Room features OMEMO needs (XEP-0384 §6: the real JIDs of all members must be known). */
@@ -243,6 +245,7 @@ export class MucCore implements MucApi {
       nick,
       joined: false,
       occupants: new Map(),
+      occupantIds: new Map(),
       encryption: (await this.host.getChatPolicy(jid)) ?? 'none',
       sent: new Map(),
     };
@@ -566,6 +569,7 @@ export class MucCore implements MucApi {
     const before = r.occupants.get(p.nick);
     const occ: Occupant = { ...(jid ? { jid } : {}), ...(p.affiliation ? { affiliation: p.affiliation } : {}), ...(p.role ? { role: p.role } : {}) };
     r.occupants.set(p.nick, occ);
+    if (jid && p.occupantId) r.occupantIds.set(p.occupantId, jid);
     if (self && !r.joined) return; // our own join is reported by join()
     if (!before) {
       this.host.emit({ event: 'occupant', room: r.room, nick: p.nick, change: 'joined', ...occ });
@@ -591,9 +595,7 @@ export class MucCore implements MucApi {
       return;
     }
     const own = this.host.ownJid();
-    // An archived message names its sender's real JID itself; the nick may belong to someone else now.
-    const occ = archived && m.realJid ? undefined : r.occupants.get(m.nick);
-    const realJid = occ?.jid ?? (m.realJid ? bare(m.realJid) : undefined) ?? (m.nick === r.nick ? own : undefined);
+    const realJid = archived ? this.archivedSender(r, m) : this.liveSender(r, m.nick);
     const hist = this.host.history?.();
     if (!hist) return this.showMessage(r, m, m.nick, realJid);
     const nick = m.nick;
@@ -614,6 +616,27 @@ export class MucCore implements MucApi {
       (e) => this.host.emit(e),
     );
     if (!archived && m.stanzaId && r.archiveSynced) hist.setRoomSync(r.room, m.stanzaId);
+  }
+
+  /**
+   * The real JID of a live message's sender: only what the room told us in presence. The message's
+   * own muc#user <x> is written by the sender and proves nothing.
+   */
+  private liveSender(r: Room, nick: string): string | undefined {
+    return r.occupants.get(nick)?.jid ?? (nick === r.nick ? this.host.ownJid() : undefined);
+  }
+
+  /**
+   * The real JID of an archived message's sender (the nick may belong to someone else by now):
+   * the room's occupant-id mapped through presence, else the room's own <x> — believed only in a
+   * non-anonymous room, whose archive appends it after any <x> the sender wrote (a forged one
+   * then conflicts with it and nothing is believed).
+   */
+  private archivedSender(r: Room, m: MucMessage): string | undefined {
+    const byOccupantId = m.occupantId ? r.occupantIds.get(m.occupantId) : undefined;
+    if (byOccupantId) return byOccupantId;
+    if (m.realJidConflict || !m.realJid) return undefined;
+    return r.features?.includes('muc_nonanonymous') ? m.realJid : undefined;
   }
 
   /** Decrypts (or takes the plain body of) a room message and emits it. */
@@ -646,7 +669,10 @@ export class MucCore implements MucApi {
         return;
       }
       if (!realJid) {
-        this.host.emit({ event: 'error', message: `cannot decrypt ${base.from}: the room does not tell its real JID (OMEMO needs a non-anonymous room)`, from: base.from, reason: 'unknown-sender' });
+        const why = m.realJidConflict
+          ? 'the message claims a real JID the room did not confirm (a member may be posing as another)'
+          : 'the room does not tell its real JID (OMEMO needs a non-anonymous room)';
+        this.host.emit({ event: 'error', message: `cannot decrypt ${base.from}: ${why}`, from: base.from, reason: 'unknown-sender' });
         return;
       }
       let res;

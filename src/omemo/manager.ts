@@ -71,6 +71,21 @@ export interface ManagerOptions {
   now?: () => number;
   signedPreKeyRotationMs?: number;
   signedPreKeyGraceMs?: number;
+  /**
+   * A known device id came with a different identity key (from its bundle or a PreKey message).
+   * The new key is recorded as a new, undecided identity (the old one's trust record stays);
+   * the caller must tell the user loudly.
+   */
+  onIdentityChange?: (change: IdentityChange) => void;
+}
+
+export interface IdentityChange {
+  jid: string;
+  deviceId: number;
+  oldFingerprint: string;
+  newFingerprint: string;
+  /** The trust state the new identity starts in (undecided unless the trust mode is blind). */
+  state: TrustState;
 }
 
 export type FetchBundle = (jid: string, deviceId: number) => Promise<Bundle>;
@@ -100,6 +115,7 @@ export class OmemoManager {
   private readonly now: () => number;
   private readonly rotationMs: number;
   private readonly graceMs: number;
+  private readonly onIdentityChange: ((change: IdentityChange) => void) | undefined;
   /** Prekeys used during MAM catch-up: deleted in finishCatchUp (the archive may hold retransmissions). */
   private readonly consumedDuringCatchUp = new Set<number>();
   /** Empty replies deferred during catch-up, one per device. */
@@ -120,6 +136,7 @@ export class OmemoManager {
     this.now = opts.now ?? Date.now;
     this.rotationMs = opts.signedPreKeyRotationMs ?? DEFAULT_SIGNED_PREKEY_ROTATION_MS;
     this.graceMs = opts.signedPreKeyGraceMs ?? DEFAULT_SIGNED_PREKEY_GRACE_MS;
+    this.onIdentityChange = opts.onIdentityChange;
   }
 
   get trustMode(): TrustMode {
@@ -274,6 +291,7 @@ export class OmemoManager {
     const fp = fingerprintHex(identityKey);
     const devices = await this.store.getDevices(jid);
     const idx = devices.findIndex((d) => d.deviceId === deviceId);
+    let changedFrom: string | undefined;
     if (idx < 0) {
       // Not on the device list (e.g. a message from a device we never saw listed): remember it,
       // inactive, so we do not start encrypting for devices the owner did not publish.
@@ -289,10 +307,22 @@ export class OmemoManager {
         devices[idx] = { ...devices[idx], identityKey, ...(touch ? { lastSeen: now } : {}) };
         await this.store.putDevices(jid, devices);
       }
+      if (known !== undefined && !same) changedFrom = fingerprintHex(known);
     }
     const stored = devices[idx < 0 ? devices.length - 1 : idx];
     this.storedDevices.set(memoKey, { identityKey: identityKey.slice(), lastSeen: stored.lastSeen, fingerprint: fp });
-    return this.trustFor(jid, deviceId, fp, now, batch);
+    if (changedFrom === undefined) return this.trustFor(jid, deviceId, fp, now, batch);
+    // Same device id, another key: someone else may hold this id now. Whatever the trust mode
+    // would say of a new device, this one is undecided (only `blind` trusts it, as the user chose).
+    const rec = (await this.store.getTrust(jid, fp)) ?? (await this.putTrust(jid, deviceId, fp, now, this.mode === 'blind' ? 'trusted' : 'undecided'));
+    this.onIdentityChange?.({ jid, deviceId, oldFingerprint: changedFrom, newFingerprint: fp, state: rec.state });
+    return rec;
+  }
+
+  private async putTrust(jid: string, deviceId: number, fp: string, now: number, state: TrustState): Promise<TrustRecord> {
+    const rec: TrustRecord = { jid, fingerprint: fp, deviceId, state, firstSeen: now };
+    await this.store.putTrust(rec);
+    return rec;
   }
 
   /** The trust record of an identity, created by the trust mode if it is new. */

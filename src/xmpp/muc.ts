@@ -18,6 +18,7 @@ export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 export const NS_CONFERENCE = 'jabber:x:conference';
 export const NS_DATA = 'jabber:x:data';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+export const NS_OCCUPANT_ID = 'urn:xmpp:occupant-id:0';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none';
 export const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'outcast', 'none'];
@@ -37,6 +38,8 @@ export interface MucPresence {
   self: boolean;
   error?: { condition: string; text?: string };
   reason?: string;
+  /** XEP-0421 occupant-id: stamped by the room (which strips any the occupant sent). */
+  occupantId?: string;
 }
 
 export interface MucMessage {
@@ -50,8 +53,17 @@ export interface MucMessage {
   encrypted?: EncryptedElement | { error: string };
   subject?: string;
   stamp?: string;
-  /** The sender's real JID when the room tells (muc#user item in history of non-anonymous rooms). */
+  /**
+   * The real JID named by the message's muc#user <item jid/>, only when every such item names the
+   * same bare JID. The SENDER can add an <x> of its own: core believes this only for archive
+   * results of non-anonymous rooms, where the room appends its own <x> after the sender's (a
+   * forged one then disagrees and nothing is set).
+   */
   realJid?: string;
+  /** muc#user items named different JIDs: someone tried to claim another identity. */
+  realJidConflict?: boolean;
+  /** XEP-0421 occupant-id, as stamped by the room. */
+  occupantId?: string;
   codes: string[];
 }
 
@@ -125,7 +137,24 @@ export function parseMucPresence(el: Element, joining: (room: string) => boolean
   if (codes.includes('303') && item?.attrs.nick) p.newNick = item.attrs.nick;
   const reason = item?.getChildText('reason');
   if (reason) p.reason = reason;
+  const occupantId = el.getChild('occupant-id', NS_OCCUPANT_ID)?.attrs.id;
+  if (occupantId) p.occupantId = occupantId;
   return p;
+}
+
+/** The one bare JID all muc#user items of a message name, or 'conflict' when they disagree. */
+function claimedRealJid(el: Element): string | 'conflict' | undefined {
+  let found: string | undefined;
+  for (const x of el.getChildren('x', NS_MUC_USER)) {
+    for (const item of x.getChildren('item')) {
+      const j = item.attrs.jid;
+      if (!j) continue;
+      const b = bareOf(j).toLowerCase();
+      if (found !== undefined && found !== b) return 'conflict';
+      found = b;
+    }
+  }
+  return found;
 }
 
 /** Pure parse of a type='groupchat' message. Undefined when there is nothing in it for us. */
@@ -145,8 +174,12 @@ export function parseMucMessage(el: Element): MucMessage | undefined {
   if (sid?.attrs.id) m.stanzaId = sid.attrs.id;
   const stamp = el.getChild('delay', NS_DELAY)?.attrs.stamp;
   if (stamp) m.stamp = stamp;
-  const real = x?.getChild('item')?.attrs.jid;
-  if (real) m.realJid = real;
+  const real = claimedRealJid(el);
+  if (real === 'conflict') m.realJidConflict = true;
+  else if (real) m.realJid = real;
+  // Only the room's occupant-id counts (XEP-0421 §4: the room strips those occupants send).
+  const occupantIds = el.getChildren('occupant-id', NS_OCCUPANT_ID);
+  if (occupantIds.length === 1 && occupantIds[0]!.attrs.id) m.occupantId = occupantIds[0]!.attrs.id;
   const subject = el.getChild('subject');
   const encEl = el.getChild('encrypted', NS_AXOLOTL);
   if (encEl) {

@@ -58,6 +58,8 @@ export interface StartPeerOptions {
   echo?: boolean;
   manualTrust?: boolean;
   verbose?: boolean;
+  /** First run only: a fresh identity key under this device id (as an impostor or a reinstall). */
+  forceDeviceId?: number;
   readyTimeoutMs?: number;
 }
 
@@ -77,6 +79,7 @@ export async function startPeer(opts: StartPeerOptions): Promise<Peer> {
   if (opts.echo) args.push('--echo');
   if (opts.manualTrust) args.push('--manual-trust');
   if (opts.verbose) args.push('--verbose');
+  if (opts.forceDeviceId) args.push('--force-device-id', String(opts.forceDeviceId));
 
   const child: ChildProcess = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const events: PeerEvent[] = [];

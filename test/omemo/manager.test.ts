@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ownBundle, type Bundle } from '../../src/omemo/device.js';
 import { isOmemoError } from '../../src/omemo/errors.js';
 import { formatFingerprint } from '../../src/omemo/fingerprint.js';
-import { OmemoManager, type EncryptedElement } from '../../src/omemo/manager.js';
+import { OmemoManager, type EncryptedElement, type IdentityChange } from '../../src/omemo/manager.js';
 import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { decodePreKeyWhisperMessage, encodePreKeyWhisperMessage } from '../../src/omemo/wire.js';
 import type { TrustMode } from '../../src/omemo/trust.js';
@@ -427,5 +427,88 @@ describe('OmemoManager: bookkeeping', () => {
     now = 1000;
     expect(await m.rotateSignedPreKeyIfDue()).toEqual({ bundleChanged: true });
     expect((await m.ownBundle()).signedPreKeyId).toBe(2);
+  });
+});
+
+describe('OmemoManager: a known device id with a new identity key', () => {
+  /** Replaces `victim` in the world by a device with the same id and a fresh identity key. */
+  async function regenerate(w: World, victim: Dev): Promise<Dev> {
+    const store = new MemoryOmemoStore();
+    await new OmemoManager(store, { ownJid: victim.jid, now: () => w.clock }).ensureIdentity([]);
+    const id = (await store.getOwnIdentity())!;
+    await store.setOwnIdentity({ ...id, deviceId: victim.id });
+    const dev: Dev = { jid: victim.jid, id: victim.id, store, m: new OmemoManager(store, { ownJid: victim.jid, now: () => w.clock }) };
+    w.devs[w.devs.indexOf(victim)] = dev;
+    await w.publishLists();
+    return dev;
+  }
+  function withChanges(w: World, jid: string, mode: TrustMode = 'btbv') {
+    const changes: IdentityChange[] = [];
+    const store = new MemoryOmemoStore();
+    const m = new OmemoManager(store, { ownJid: jid, trustMode: mode, now: () => w.clock, onIdentityChange: (c) => changes.push(c) });
+    return { changes, store, m };
+  }
+  async function addWatched(w: World, jid: string, mode: TrustMode = 'btbv') {
+    const { changes, store, m } = withChanges(w, jid, mode);
+    const { deviceId } = await m.ensureIdentity([]);
+    const dev: Dev = { jid, id: deviceId, store, m };
+    w.devs.push(dev);
+    await w.publishLists();
+    return { dev, changes };
+  }
+
+  it('from a PreKey message: shown, but undecided, reported, and nothing is encrypted for it', async () => {
+    const w = new World();
+    const alice = await w.add('alice@example.org');
+    const { dev: bob, changes } = await addWatched(w, 'bob@example.org');
+    const first = await alice.m.encrypt('hello', [bob.jid], w.fetch);
+    expect((await bob.m.decrypt(alice.jid, first.element)).trust).toBe('trusted'); // btbv, nothing verified
+    const oldFp = await alice.m.ownFingerprint();
+    expect(changes).toEqual([]);
+
+    const impostor = await regenerate(w, alice);
+    const newFp = await impostor.m.ownFingerprint();
+    expect(newFp).not.toBe(oldFp);
+    const forged = await impostor.m.encrypt('it is me, really', [bob.jid], w.fetch);
+    const got = await bob.m.decrypt(alice.jid, forged.element);
+    expect(got.plaintext).toBe('it is me, really');
+    expect(got.trust).toBe('undecided');
+    expect(changes).toEqual([{ jid: alice.jid, deviceId: alice.id, oldFingerprint: oldFp, newFingerprint: newFp, state: 'undecided' }]);
+
+    const reply = await bob.m.encrypt('secret', [alice.jid], w.fetch);
+    expect(reply.element.keys.map((k) => k.rid)).toEqual([]);
+    expect(reply.recipients).toMatchObject([{ deviceId: alice.id, status: 'untrusted', fingerprint: newFp }]);
+    // The old key keeps its record; deciding for the new one makes it usable.
+    expect((await bob.store.getTrust(alice.jid, oldFp))?.state).toBe('trusted');
+    await bob.m.setTrust(alice.jid, newFp, 'trusted');
+    const after = await bob.m.encrypt('now', [alice.jid], w.fetch);
+    expect(after.element.keys.map((k) => k.rid)).toEqual([alice.id]);
+  });
+
+  it('from a bundle: undecided and reported even before any verification; a verified old key stays verified', async () => {
+    const w = new World();
+    const alice = await w.add('alice@example.org');
+    const { dev: bob, changes } = await addWatched(w, 'bob@example.org');
+    expect(await bob.m.learnIdentities(alice.jid, [alice.id], w.fetch)).toEqual([]);
+    const oldFp = await alice.m.ownFingerprint();
+    await bob.m.setTrust(alice.jid, oldFp, 'verified');
+
+    const impostor = await regenerate(w, alice);
+    const res = await bob.m.encrypt('for alice', [alice.jid], w.fetch);
+    expect(res.element.keys).toEqual([]);
+    expect(res.recipients).toMatchObject([{ deviceId: alice.id, status: 'untrusted', reason: 'identity is undecided' }]);
+    expect(changes).toMatchObject([{ deviceId: alice.id, oldFingerprint: oldFp, newFingerprint: await impostor.m.ownFingerprint(), state: 'undecided' }]);
+    expect((await bob.store.getTrust(alice.jid, oldFp))?.state).toBe('verified');
+  });
+
+  it('blind trust mode trusts the new key, as the user chose, but still reports it', async () => {
+    const w = new World();
+    const alice = await w.add('alice@example.org');
+    const { dev: bob, changes } = await addWatched(w, 'bob@example.org', 'blind');
+    await bob.m.learnIdentities(alice.jid, [alice.id], w.fetch);
+    await regenerate(w, alice);
+    const res = await bob.m.encrypt('x', [alice.jid], w.fetch);
+    expect(res.element.keys.map((k) => k.rid)).toEqual([alice.id]);
+    expect(changes).toMatchObject([{ deviceId: alice.id, state: 'trusted' }]);
   });
 });

@@ -200,6 +200,9 @@ class PeerSessionManager(omemo.SessionManager):
     ) -> Dict[int, Optional[str]]:
         if namespace != NS:
             raise omemo.UnknownNamespace(namespace)
+        if self.client.forcing_device_id and bare_jid == self.client.boundjid.bare:
+            # --force-device-id: first run must not see its id as taken (it is: by the old key).
+            return {}
         try:
             elt = await self.client.pep_fetch(bare_jid, DEVICELIST_NODE, "list")
         except IqError as e:
@@ -252,6 +255,7 @@ class Peer(ClientXMPP):
         self.args = args
         self.auto_trust = not args.manual_trust
         self.echo = args.echo
+        self.forcing_device_id = False
         self.ca_certs = args.ca  # verify the server certificate against this CA file only
         # None = leave subscription requests pending until an "allow" command.
         self.auto_authorize = True if args.auto_subscribe else None
@@ -320,6 +324,16 @@ class Peer(ClientXMPP):
             exit_code = 3
             done.set()
 
+    async def _create_session_manager(self) -> "PeerSessionManager":
+        return await PeerSessionManager.create(
+            [oldmemo.Oldmemo(self.omemo_storage)],
+            self.omemo_storage,
+            self.boundjid.bare,
+            None,
+            "undecided",
+            async_framework=omemo.AsyncFramework.ASYNCIO,
+        )
+
     async def on_session_start(self, _event: Any) -> None:
         try:
             # force_starttls is on by default; double-check that the stream really is TLS.
@@ -327,14 +341,18 @@ class Peer(ClientXMPP):
                 raise RuntimeError("stream is not TLS-protected")
             await self.get_roster()
             PeerSessionManager.client = self
-            self.sm = await PeerSessionManager.create(
-                [oldmemo.Oldmemo(self.omemo_storage)],
-                self.omemo_storage,
-                self.boundjid.bare,
-                None,
-                "undecided",
-                async_framework=omemo.AsyncFramework.ASYNCIO,
-            )
+            forced = self.args.force_device_id
+            real_randbelow = omemo.session_manager.secrets.randbelow
+            if forced:
+                # Hostile/test: a fresh identity under a given device id, as a reinstalled client
+                # or an impostor reusing someone's id would have.
+                self.forcing_device_id = True
+                omemo.session_manager.secrets.randbelow = lambda _n: forced - omemo.SessionManager.DEVICE_ID_MIN
+            try:
+                self.sm = await self._create_session_manager()
+            finally:
+                omemo.session_manager.secrets.randbelow = real_randbelow
+                self.forcing_device_id = False
             # No offline catch-up to do: leave history-sync mode so prekeys get deleted right away and
             # key exchanges are completed immediately.
             await self.sm.after_history_sync()
@@ -662,6 +680,8 @@ async def main() -> int:
     parser.add_argument("--manual-trust", action="store_true",
                         help="do not blindly trust new devices; encryption to undecided devices fails")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--force-device-id", type=int, default=0,
+                        help="on first run, take this device id with a fresh identity key (tests)")
     args = parser.parse_args()
 
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -90,13 +90,18 @@ async def muc_send(peer: Any, cmd: Dict[str, Any]) -> Dict[str, Any]:
     stanza = peer.make_message(mto=room, mtype="groupchat")
     stanza["id"] = msg_id
     ET.SubElement(stanza.xml, f"{{{NS_SID}}}origin-id", {"id": msg_id})
+    if cmd.get("claim_jid"):
+        # Hostile: a muc#user <x> naming someone else's real JID, as if the room had said it.
+        x = ET.SubElement(stanza.xml, f"{{{NS_MUC_USER}}}x")
+        ET.SubElement(x, f"{{{NS_MUC_USER}}}item", {"jid": str(cmd["claim_jid"]), "affiliation": "member", "role": "participant"})
     if not cmd.get("encrypted", True):
         stanza["body"] = body
         peer.muc_sent[msg_id] = body
         stanza.send()
         return {"event": "sent", "id": msg_id, "to": room, "groupchat": True, "plain": True}
     own = peer.boundjid.bare
-    jids = [j for j in await members(peer, room) if j != own]
+    # to_jids: encrypt for these instead of the members (a semi-anonymous room hides them).
+    jids = [str(j) for j in cmd["to_jids"]] if cmd.get("to_jids") else [j for j in await members(peer, room) if j != own]
     async with peer.omemo_lock:
         readable = []
         for jid in jids + [own]:
@@ -192,6 +197,13 @@ async def handle_command(peer: Any, name: str, cmd: Dict[str, Any], tag: Dict[st
     if name == "muc_join":
         room, nick = str(cmd["room"]), str(cmd["nick"])
         await peer["xep_0045"].join_muc_wait(room, nick, maxstanzas=int(cmd.get("history", 0)), timeout=20)
+        emit({"event": "joined", "room": room, "nick": nick, **tag})
+    elif name == "muc_create":
+        # Creates a room with the server's default configuration (semi-anonymous in Prosody).
+        room, nick = str(cmd["room"]), str(cmd["nick"])
+        await peer["xep_0045"].join_muc_wait(room, nick, maxstanzas=0, timeout=20)
+        form = peer["xep_0004"].make_form(ftype="submit")
+        await peer["xep_0045"].set_room_config(room, form)
         emit({"event": "joined", "room": room, "nick": nick, **tag})
     elif name == "muc_leave":
         room = str(cmd["room"])

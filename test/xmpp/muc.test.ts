@@ -41,6 +41,33 @@ describe('parseMucMessage', () => {
     expect(m).toEqual({ room: 'r@m', nick: 'bob', id: 'i1', originId: 'o1', stanzaId: 's1', stamp: '2024-01-01T00:00:00Z', realJid: 'bob@x', body: 'hi', codes: [] });
   });
 
+  it('a forged muc#user <x> beside the room\'s own makes a conflict, not a real JID', () => {
+    // As Prosody archives it in a non-anonymous room: the sender's <x> first, the room's appended.
+    const m = parseMucMessage(
+      parseXml(
+        `<message type='groupchat' from='r@m/bob'><body>hi</body><x xmlns='${U}'><item jid='carol@x/c'/></x>` +
+          `<x xmlns='${U}'><item jid='bob@x' affiliation='member' role='participant'/></x></message>`,
+      ),
+    );
+    expect(m?.realJid).toBeUndefined();
+    expect(m?.realJidConflict).toBe(true);
+    const agree = parseMucMessage(
+      parseXml(`<message type='groupchat' from='r@m/bob'><body>hi</body><x xmlns='${U}'><item jid='Bob@x/r'/></x><x xmlns='${U}'><item jid='bob@x'/></x></message>`),
+    );
+    expect(agree).toMatchObject({ realJid: 'bob@x' });
+    expect(agree?.realJidConflict).toBeUndefined();
+  });
+
+  it('takes one occupant-id, from messages and presence; two (one forged) count as none', () => {
+    const O = 'urn:xmpp:occupant-id:0';
+    const m = parseMucMessage(parseXml(`<message type='groupchat' from='r@m/bob'><body>hi</body><occupant-id xmlns='${O}' id='oid1'/></message>`));
+    expect(m?.occupantId).toBe('oid1');
+    const two = parseMucMessage(parseXml(`<message type='groupchat' from='r@m/bob'><body>hi</body><occupant-id xmlns='${O}' id='f'/><occupant-id xmlns='${O}' id='oid1'/></message>`));
+    expect(two?.occupantId).toBeUndefined();
+    const p = parseMucPresence(parseXml(`<presence from='r@m/bob'><x xmlns='${U}'><item jid='bob@x/r' affiliation='member' role='participant'/></x><occupant-id xmlns='${O}' id='oid1'/></presence>`));
+    expect(p?.occupantId).toBe('oid1');
+  });
+
   it('reads a subject change, status codes from the room, and never the fallback body of OMEMO', () => {
     expect(parseMucMessage(parseXml(`<message type='groupchat' from='r@m/bob'><subject>Plans</subject></message>`))).toMatchObject({ subject: 'Plans', nick: 'bob' });
     expect(parseMucMessage(parseXml(`<message type='groupchat' from='r@m'><x xmlns='${U}'><status code='104'/></x></message>`))).toEqual({ room: 'r@m', codes: ['104'] });
