@@ -100,14 +100,15 @@ export class HistoryCore {
   }
 
   /**
-   * True when `m` is already stored (by server id, or sender + message id): then it is skipped
-   * quietly. Our own sent message replayed by the archive learns its archive id here.
+   * True when `m` is already stored: by our server's stanza-id / archive id, else by the sender's
+   * origin-id (never by the plain `id`: clients that number messages per session repeat it). Then
+   * it is skipped quietly. Our own sent message replayed by the archive learns its archive id here.
    */
   seen(m: IncomingMessage): boolean {
     const account = this.account();
     if (!this.store || !account) return false;
     const serverId = (m as { archiveId?: string }).archiveId ?? m.stanzaId;
-    const row = this.store.find(account, { serverId, from: m.from, msgId: m.id });
+    const row = this.store.find(account, { serverId, from: m.from, msgId: m.extras?.originId });
     if (!row) return false;
     if (serverId && !row.serverId) this.store.add({ ...row, serverId });
     return true;
@@ -153,7 +154,8 @@ export class HistoryCore {
   }
 
   private findRoomRow(store: HistoryPort, account: string, ids: RoomMessageIds): HistoryRow | undefined {
-    const msgIds = [ids.originId, ids.id].filter((i): i is string => i !== undefined);
+    // origin-id only: a plain message id is repeated by clients that number per session.
+    const msgIds = ids.originId !== undefined ? [ids.originId] : [];
     return store.findRoom(account, ids.room, { serverId: ids.archiveId ?? ids.stanzaId, from: `${ids.room}/${ids.nick}`, msgIds, own: ids.own });
   }
 

@@ -245,6 +245,7 @@ export class HistoryStore {
     }
     for (const id of ids.msgIds ?? []) {
       for (const r of this.stmts.roomByMsgId.all(account, bare(room), id)) {
+        if (r.server_id !== null && ids.serverId) continue; // two room stanza-ids: two messages
         if ((ids.own && r.direction === 'out') || (ids.from !== undefined && r.from_jid === ids.from)) return toRow(r);
       }
     }
@@ -271,7 +272,8 @@ export class HistoryStore {
     }
     if (ids.msgId && ids.from) {
       const r = this.stmts.byMsgId.get(account, bare(ids.from), ids.msgId);
-      if (r) return toRow(r);
+      // Two different server ids are two messages, whatever their senders' ids say.
+      if (r && (r.server_id === null || !ids.serverId)) return toRow(r);
     }
     return undefined;
   }

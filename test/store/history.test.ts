@@ -36,6 +36,22 @@ describe('HistoryStore', () => {
     expect(h.recent(A, B, 10).map((r) => r.body)).toEqual(['one']);
   });
 
+  it('the same message id with another server id is another message (clients number per session)', () => {
+    h = HistoryStore.open(':memory:');
+    expect(h.add(rec({ serverId: 's1', msgId: '1', body: 'first session' })).added).toBe(true);
+    expect(h.find(A, { serverId: 's2', from: `${B}/phone`, msgId: '1' })).toBeUndefined();
+    expect(h.add(rec({ serverId: 's2', msgId: '1', body: 'after a restart' })).added).toBe(true);
+    expect(h.recent(A, B, 10).map((r) => r.body)).toEqual(['first session', 'after a restart']);
+    // The archive's copy of the second (same server id) is still a duplicate.
+    expect(h.add(rec({ serverId: 's2', msgId: '1', body: 'replayed' })).added).toBe(false);
+    // In a room too: same nick, same origin-id, two room stanza-ids.
+    const R = 'room@muc.example.org';
+    const room = (serverId: string, body: string) => rec({ peer: R, from: `${R}/bob`, groupchat: true, serverId, msgId: '7', body });
+    expect(h.add(room('r1', 'room one')).added).toBe(true);
+    expect(h.add(room('r2', 'room two')).added).toBe(true);
+    expect(h.add(room('r2', 'room two again')).added).toBe(false);
+  });
+
   it('keeps the plaintext of our own sent message and attaches the archive id when the archive replays it', () => {
     h = HistoryStore.open(':memory:');
     h.add(rec({ direction: 'out', from: `${A}/xchat`, to: B, msgId: 'own-1', body: 'my secret' }));
