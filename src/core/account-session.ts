@@ -254,6 +254,7 @@ export class AccountSession implements CoreApi {
       );
     });
     x.on('error', (e) => this.error(e.message, e.from));
+    x.on('warning', (message) => this.emit({ event: 'warning', message }));
     x.on('offline', (reason) => {
       this.connected = false;
       this.rosterState.clearPresence();

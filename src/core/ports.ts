@@ -37,6 +37,7 @@ export interface XmppPortEvents {
   online: (jid: string) => void;
   offline: (reason?: string) => void;
   error: (e: { message: string; from?: string }) => void;
+  warning: (message: string) => void;
   message: (m: IncomingMessage) => void;
   subscription: (e: { from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }) => void;
   devicelist: (e: { jid: string; ids: number[] }) => void;

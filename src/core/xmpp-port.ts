@@ -24,6 +24,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): 
   s.on('online', ({ jid }) => fire('online', jid));
   s.on('offline', ({ reason }) => fire('offline', reason));
   s.on('error', (e) => fire('error', { message: e.message, ...(e.from ? { from: e.from } : {}) }));
+  s.on('warning', (w) => fire('warning', w.message));
   s.on('message', (m) => fire('message', m));
   s.on('subscription-request', (r) => fire('subscription', { from: r.from, type: 'subscribe' }));
   s.on('subscription', (u) => fire('subscription', { from: u.from, type: u.type }));

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
+import { StringDecoder } from 'node:string_decoder';
 import { client as xmppClient, jid as parseJid, xml, type Client, type Element } from '@xmpp/client';
 import { XmppError, CertificateError } from './errors.js';
 import { Roster, type RosterItem } from './roster.js';
@@ -55,10 +56,13 @@ export interface XmppEvents {
   presence: [PresenceUpdate];
   roster: [RosterItem[]];
   devicelist: [DeviceListEvent];
+  /** Something the user must know before it happens (e.g. logging in without TLS). */
+  warning: [{ message: string }];
 }
 
 const NS_STREAM = 'http://etherx.jabber.org/streams';
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 
 /** Return an Element (the result's child), true (an empty result), or an <error/> element. */
 export type IqHandler = (ctx: { stanza: Element; element: Element }) => Element | true | Promise<Element | true>;
@@ -151,6 +155,7 @@ export class XmppSession extends EventEmitter<XmppEvents> {
       },
     });
     this.client = c;
+    decodeUtf8AcrossReads(c);
     c.reconnect.stop(); // a failed connect must fail, not loop; the caller decides on retries
     if (opts.earlySocket) {
       if (opts.earlySocket.host === host && opts.earlySocket.port === port) useEarlySocket(c, opts.earlySocket);
@@ -165,22 +170,35 @@ export class XmppSession extends EventEmitter<XmppEvents> {
 
     // Runs before @xmpp/client's own feature handlers: TLS policy is decided here, and when we
     // upgrade ourselves the features element is emptied so the built-in STARTTLS never runs.
+    // Only the features before authentication decide on TLS: those after it (bind, sm) carry no
+    // mechanisms, and judging them again once logged in would fail a login that succeeded.
+    let authenticated = false;
     c.prependListener('element', (el: Element) => {
-      if (!el.is('features', NS_STREAM) || c.isSecure()) return;
+      if (el.is('success', NS_SASL)) authenticated = true;
+      if (!el.is('features', NS_STREAM) || c.isSecure() || authenticated) return;
       const st = el.getChild('starttls', NS_TLS);
+      const clearLogin = () => {
+        if (el.getChild('mechanisms', NS_SASL)) {
+          // Said before the first SASL byte: the SCRAM exchange can be cracked offline by anyone on the path.
+          this.emit('warning', {
+            message: `logging in to ${host} WITHOUT TLS (tls mode '${mode}'): anyone on the network can read the session and try to crack the password from the login exchange`,
+          });
+          return;
+        }
+        el.children = [];
+        fail(new XmppError('auth', `${host} offers no way to log in without TLS${mode === 'disable' ? " (tls mode 'disable'; the server requires encryption)" : ''}`));
+      };
       if (mode === 'disable') {
         if (st) el.children = el.children.filter((ch) => ch !== st);
-        if (!el.getChild('mechanisms', 'urn:ietf:params:xml:ns:xmpp-sasl')) {
-          fail(new XmppError('auth', `${host} offers no way to log in without TLS (tls mode 'disable'; the server requires encryption)`));
-        }
+        clearLogin();
         return;
       }
       if (!st) {
         if (mode === 'force') {
           el.children = [];
           fail(new XmppError('tls-unavailable', `${host} does not offer STARTTLS (tls mode 'force')`));
-        } else if (!el.getChild('mechanisms', 'urn:ietf:params:xml:ns:xmpp-sasl')) {
-          fail(new XmppError('auth', `${host} offers no way to log in without TLS`));
+        } else {
+          clearLogin();
         }
         return;
       }
@@ -310,8 +328,15 @@ export class XmppSession extends EventEmitter<XmppEvents> {
   }
 
   async send(el: Element): Promise<void> {
-    if (!this.client) throw new XmppError('offline', 'not connected');
-    await this.client.send(el);
+    // After an unexpected disconnect @xmpp keeps the client but drops its socket: writing then
+    // fails deep inside with a TypeError, so say what it means.
+    if (!this.client || !this.client.socket) throw new XmppError('offline', 'not connected');
+    try {
+      await this.client.send(el);
+    } catch (e) {
+      if (e instanceof TypeError && !this.client?.socket) throw new XmppError('offline', 'not connected');
+      throw e;
+    }
   }
 
   /**
@@ -512,4 +537,27 @@ export function probeFingerprint(host: string, port: number, domain: string, tim
 
 function escapeAttr(s: string): string {
   return s.replace(/[&<>'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/**
+ * @xmpp/connection 0.14 turns each socket read into a string on its own (`_onData`), so a UTF-8
+ * character split across two reads (TLS records) became two U+FFFD. One decoder per socket keeps
+ * the partial bytes for the next read; a new socket (after STARTTLS) starts a new decoder.
+ * Private API of @xmpp/connection, pinned with @xmpp/client in package.json.
+ */
+export function decodeUtf8AcrossReads(c: Client): void {
+  const internals = c as unknown as {
+    _onData(data: Buffer | string): void;
+    _attachSocket(socket: unknown): void;
+    parser: { write(s: string): void } | null;
+  };
+  let decoder = new StringDecoder('utf8');
+  const attach = internals._attachSocket.bind(c);
+  internals._attachSocket = (socket: unknown) => {
+    decoder = new StringDecoder('utf8');
+    attach(socket);
+  };
+  internals._onData = (data: Buffer | string) => {
+    internals.parser?.write(typeof data === 'string' ? data : decoder.write(data));
+  };
 }
