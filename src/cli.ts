@@ -131,7 +131,11 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
   // Take the iterator now: it buffers lines (and EOF) that arrive while we connect; one created
   // after the interface closed would wait forever.
   const lines = rl[Symbol.asyncIterator]();
-  const stop = () => rl.close();
+  // A signal ends the script now: pending messages are still sent, downloads are stopped.
+  const stop = () => {
+    core.urlCancel?.();
+    rl.close();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {

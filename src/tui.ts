@@ -162,6 +162,7 @@ export async function startTui(opts: TuiOptions): Promise<number> {
 
   await quitting;
   let code = 0;
+  session.urlCancel?.(); // Ctrl-C and signals too: a download never holds the exit
   try {
     await session.drain();
   } catch {

@@ -14,7 +14,7 @@ function background<T>(ctx: CommandContext, p: Promise<T>, done?: (v: T) => void
   p.then(done, (e: unknown) => ctx.emit({ event: 'error', message: e instanceof Error ? e.message : String(e) }));
 }
 
-function need<K extends 'sendFile' | 'urlList' | 'urlSave' | 'urlOpen'>(core: CoreApi, k: K): NonNullable<CoreApi[K]> {
+function need<K extends 'sendFile' | 'urlList' | 'urlSave' | 'urlOpen' | 'urlCancel'>(core: CoreApi, k: K): NonNullable<CoreApi[K]> {
   const f = core[k];
   if (!f) throw new Error('file sharing is not available in this session');
   return (f as (...a: never[]) => unknown).bind(core) as NonNullable<CoreApi[K]>;
@@ -51,11 +51,11 @@ export const FILE_COMMANDS: readonly CommandDef[] = [
   },
   {
     name: '/url',
-    synopsis: ['/url list', '/url save [N] [PATH]', '/url open [N]'],
+    synopsis: ['/url list', '/url save [N] [PATH]', '/url open [N]', '/url cancel [N]'],
     description:
       'Encrypted file links (aesgcm://) received in the current chat. Nothing is downloaded until you ask: save fetches, decrypts and verifies link N; a file that fails verification is deleted.',
     args: [],
-    examples: ['/url list', '/url save', '/url save 2 ~/Downloads/', '/url open 2'],
+    examples: ['/url list', '/url save', '/url save 2 ~/Downloads/', '/url open 2', '/url cancel'],
     subcommands: [
       {
         name: 'list',
@@ -72,7 +72,7 @@ export const FILE_COMMANDS: readonly CommandDef[] = [
         name: 'save',
         synopsis: ['/url save [N] [PATH]'],
         description:
-          'Download link N (default: the newest), decrypting as it arrives. PATH: a file name or a directory (default: $XDG_DOWNLOAD_DIR or ~/Downloads); existing files are never overwritten.',
+          'Download link N (default: the newest), decrypting as it arrives. PATH: a file name or a directory (default: $XDG_DOWNLOAD_DIR or ~/Downloads); existing files are never overwritten. A download stops with an error past the size the server announced or the account\'s max_download (default 100M); /url cancel stops it.',
         args: [
           { name: 'N', description: 'The link number from /url list (default: the newest).' },
           { name: 'PATH', description: 'Where to save: a new file or an existing directory.' },
@@ -81,6 +81,19 @@ export const FILE_COMMANDS: readonly CommandDef[] = [
         handler(ctx, args, raw) {
           const { n, next } = linkNumber(args);
           background(ctx, need(ctx.core, 'urlSave')(n, pathArg(args, raw, next)), (dest) => info(ctx, `saved ${dest}`));
+        },
+      },
+      {
+        name: 'cancel',
+        synopsis: ['/url cancel [N]'],
+        description: 'Stop the download of link N of the current chat, or every download under way; the partial file is removed.',
+        args: [{ name: 'N', description: 'The link number from /url list (default: all downloads).' }],
+        examples: ['/url cancel', '/url cancel 2'],
+        handler(ctx, args) {
+          const { n, next } = linkNumber(args);
+          if (args.length > next) throw new UsageError(`unexpected argument "${args[next]}"`);
+          const stopped = need(ctx.core, 'urlCancel')(n);
+          info(ctx, stopped.length === 0 ? 'no download under way' : `cancelling ${stopped.join(', ')}`);
         },
       },
       {

@@ -55,7 +55,7 @@ export interface CommandDef {
 export const TLS_POLICIES: readonly TlsPolicy[] = ['force', 'allow', 'disable'];
 export const OMEMO_POLICIES: readonly OmemoPolicy[] = ['manual', 'automatic', 'always'];
 export const TRUST_MODES: readonly TrustMode[] = ['manual', 'firstusage', 'blind', 'btbv'];
-export const ACCOUNT_SET_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode'] as const;
+export const ACCOUNT_SET_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode', 'max_download'] as const;
 
 // ---- helpers ------------------------------------------------------------------------------
 
@@ -214,7 +214,7 @@ export const COMMANDS: readonly CommandDef[] = [
         args: [
           { name: 'JID', description: 'The account.' },
           { name: 'KEY', description: `One of ${ACCOUNT_SET_KEYS.join(', ')}.` },
-          { name: 'VALUE', description: 'The rest of the line (eval_password: a shell command whose first output line is the password).' },
+          { name: 'VALUE', description: 'The rest of the line (eval_password: a shell command whose first output line is the password; max_download: the largest file /url save fetches, e.g. 100M or 2G, default 100M).' },
         ],
         examples: ['/account set alice@example.org server xmpp.example.org', '/account set alice@example.org tls force'],
         complete(ctx, a) {
@@ -522,11 +522,13 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: '/quit',
     synopsis: ['/quit'],
-    description: 'Quit once pending messages are sent.',
+    description: 'Quit once pending messages are sent; downloads under way are stopped and their partial files removed.',
     args: [],
     examples: ['/quit'],
     handler(ctx, args) {
       noMoreArgs(args, 0);
+      // Pending messages are still sent; downloads stop now (a slow or endless one would hold us).
+      ctx.core.urlCancel?.();
       ctx.quit();
     },
   },

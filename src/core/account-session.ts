@@ -53,6 +53,8 @@ export interface AccountSessionDeps {
   env?: NodeJS.ProcessEnv;
   /** Local message history (src/store/history.ts); without it nothing is stored. */
   history?: HistoryPort;
+  /** The profile's list of partial downloads under way (files.ts). */
+  partialsJournal?: string;
 }
 
 const DEVICE_LIST_MAX_AGE_MS = 60_000;
@@ -92,6 +94,8 @@ export class AccountSession implements CoreApi {
     chatEncryption: (jid) => this.queue.run(() => this.chatEncryption(jid)),
     // The link carries the file's key: it only ever goes out encrypted.
     sendEncrypted: (jid, text) => this.track(this.queue.run(() => this.doSend(jid, text, { omemo: true }))).then(() => undefined),
+    maxDownloadBytes: async () => (this.ownJid ? (await this.deps.accounts.get(this.ownJid))?.max_download : undefined),
+    partialsJournal: () => this.deps.partialsJournal,
   });
 
   /** Roster and presence (roster.ts); trust UX (trust-ux.ts); fingerprints seen, for completion. */
@@ -1025,6 +1029,12 @@ export class AccountSession implements CoreApi {
   }
   urlOpen(n?: number, jid?: string): Promise<void> {
     return this.files.open(this.windowFor(jid, '/url open'), n);
+  }
+  urlCancel(n?: number, jid?: string): string[] {
+    return n === undefined ? this.files.cancel() : this.files.cancel(this.windowFor(jid, '/url cancel'), n);
+  }
+  removeLeftoverDownloads(): Promise<string[]> {
+    return this.files.removeLeftovers();
   }
 }
 

@@ -107,6 +107,8 @@ export interface AccountSettings {
   eval_password?: string;
   omemo_policy?: OmemoPolicy;
   trust_mode?: TrustMode;
+  /** Largest file /url save downloads, in bytes (default 100 MiB). */
+  max_download?: number;
 }
 
 export interface CoreApi {
@@ -192,4 +194,8 @@ export interface CoreApi {
   urlSave?(n?: number, path?: string, jid?: string): Promise<string>;
   /** Opens the saved file of link N with the system opener. */
   urlOpen?(n?: number, jid?: string): Promise<void>;
+  /** Stops running downloads: link N of the chat, or all; returns the file names stopped. */
+  urlCancel?(n?: number, jid?: string): string[];
+  /** Removes partial downloads a killed xchat left behind; returns their paths. */
+  removeLeftoverDownloads?(): Promise<string[]>;
 }

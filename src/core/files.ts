@@ -4,7 +4,7 @@
 // fetched unless the user asks.
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link as hardLink, mkdir, stat, unlink } from 'node:fs/promises';
+import { link as hardLink, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { IncomingMessage as HttpResponse } from 'node:http';
 import { homedir } from 'node:os';
@@ -45,6 +45,13 @@ export interface FilesDeps {
   env?: NodeJS.ProcessEnv;
   /** The system opener (default xdg-open). */
   opener?: string;
+  /** The account's download limit in bytes (`/account set JID max_download`), if set. */
+  maxDownloadBytes?(): Promise<number | undefined>;
+  /**
+   * A file in the profile listing the partial downloads under way: a killed xchat leaves them
+   * behind, and the next start removes them (they hold unverified plaintext).
+   */
+  partialsJournal?(): string | undefined;
 }
 
 export interface LinkEntry {
@@ -57,6 +64,32 @@ export interface LinkEntry {
 
 const MAX_LINKS_PER_CHAT = 200;
 const IDLE_TIMEOUT_MS = 60_000;
+/** Without an account setting, no download may exceed this (a server that never stops sending). */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
+/** Partial downloads are named so; only such files are ever removed as leftovers. */
+export const PARTIAL_SUFFIX = '.xchat-part';
+
+export class DownloadCancelled extends Error {
+  constructor(name: string) {
+    super(`download of ${name} cancelled: nothing was saved`);
+    this.name = 'DownloadCancelled';
+  }
+}
+
+/**
+ * Fails the stream once more than `cap` bytes arrived: more than the server announced, or more
+ * than the user allows. Nothing past the cap reaches the disk.
+ */
+export function byteCap(cap: number, describe: (cap: number) => string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      seen += chunk.length;
+      if (seen > cap) cb(new Error(describe(cap)));
+      else cb(null, chunk);
+    },
+  });
+}
 
 function bare(j: string): string {
   const s = j.indexOf('/');
@@ -105,8 +138,63 @@ function progressCounter(total: number, report: (done: number) => void): Transfo
 
 export class FilesCore {
   private readonly links = new Map<string, LinkEntry[]>();
+  /** Downloads under way: link entry → its abort switch. */
+  private readonly running = new Map<LinkEntry, AbortController>();
 
   constructor(private readonly deps: FilesDeps) {}
+
+  /** Stops downloads under way (all, or link N of `jid`); returns the names of those stopped. */
+  cancel(jid?: string, n?: number): string[] {
+    const only = jid !== undefined && n !== undefined ? this.pick(jid, n) : undefined;
+    const stopped: string[] = [];
+    for (const [entry, ctl] of this.running) {
+      if (only && entry !== only) continue;
+      ctl.abort();
+      stopped.push(entry.name);
+    }
+    return stopped;
+  }
+
+  /** Removes partial downloads a killed xchat left behind (listed in the journal). */
+  async removeLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const p of await this.journal()) {
+      if (!p.endsWith(PARTIAL_SUFFIX)) continue; // never anything else, whatever the file says
+      try {
+        await unlink(p);
+        removed.push(p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.emit({ event: 'error', message: `could not remove the partial download ${p}: ${(e as Error).message}` });
+      }
+    }
+    await this.writeJournal([]);
+    return removed;
+  }
+
+  private async journal(): Promise<string[]> {
+    const f = this.deps.partialsJournal?.();
+    if (!f) return [];
+    try {
+      const parsed: unknown = JSON.parse(await readFile(f, 'utf8'));
+      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.emit({ event: 'error', message: `unreadable partial-download list ${f}: ${(e as Error).message}` });
+      return [];
+    }
+  }
+
+  private async writeJournal(paths: string[]): Promise<void> {
+    const f = this.deps.partialsJournal?.();
+    if (f) await writeFile(f, JSON.stringify(paths), { mode: 0o600 });
+  }
+
+  private journalOps: Promise<void> = Promise.resolve();
+  /** Serialised edits of the journal (downloads start and end concurrently). */
+  private editJournal(edit: (paths: string[]) => string[]): Promise<void> {
+    const op = this.journalOps.then(async () => this.writeJournal(edit(await this.journal())));
+    this.journalOps = op.catch(() => undefined);
+    return op;
+  }
 
   private info(message: string): void {
     this.deps.emit({ event: 'info', message });
@@ -228,26 +316,54 @@ export class FilesCore {
   /** Downloads link N (default: the newest) of the chat, decrypting and verifying as it streams. */
   async save(jid: string, n?: number, given?: string): Promise<string> {
     const entry = this.pick(jid, n);
+    if (this.running.has(entry)) throw new Error(`${entry.name} is being downloaded already (/url cancel to stop it)`);
     const link = parseAesgcmUrl(entry.url);
     const dest = await this.destination(entry.name, given);
-    const part = `${dest}.part`;
+    const part = `${dest}${PARTIAL_SUFFIX}`;
     const id = randomUUID();
-    const res = await httpGet(link.url);
-    const len = Number(res.headers['content-length']);
-    const total = Number.isFinite(len) && len >= MEDIA_TAG_BYTES ? len - MEDIA_TAG_BYTES : 0;
+    const ctl = new AbortController();
+    this.running.set(entry, ctl);
     try {
+      return await this.download(jid, entry, link, dest, part, id, ctl.signal);
+    } finally {
+      this.running.delete(entry);
+    }
+  }
+
+  private async download(jid: string, entry: LinkEntry, link: ReturnType<typeof parseAesgcmUrl>, dest: string, part: string, id: string, signal: AbortSignal): Promise<string> {
+    const limit = (await this.deps.maxDownloadBytes?.()) ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+    const res = await httpGet(link.url, signal).catch((e: Error) => {
+      throw signal.aborted ? new DownloadCancelled(entry.name) : e;
+    });
+    const len = Number(res.headers['content-length']);
+    const announced = Number.isFinite(len) && len >= 0 ? len : undefined;
+    const total = announced !== undefined && announced >= MEDIA_TAG_BYTES ? announced - MEDIA_TAG_BYTES : 0;
+    await this.editJournal((ps) => [...ps, part]);
+    try {
+      if (announced !== undefined && announced > limit) {
+        throw new Error(`${entry.name} is ${human(announced)}, over the download limit of ${human(limit)} (/account set JID max_download SIZE)`);
+      }
       await pipeline(
         res,
+        // Never more than announced, never more than the limit: a server that never stops sending fills no disk.
+        byteCap(Math.min(announced ?? limit, limit), (cap) =>
+          announced !== undefined && cap === announced
+            ? `the server sent more than the ${human(announced)} it announced`
+            : `over the download limit of ${human(limit)} (/account set JID max_download SIZE)`,
+        ),
         createMediaDecryptStream(link),
         progressCounter(total, (done) =>
           this.deps.emit({ event: 'progress', id, direction: 'download', file: entry.name, bytes: done, total }),
         ),
-        // Unverified plaintext lives only under .part until the tag has checked out.
+        // Unverified plaintext lives only under the partial name until the tag has checked out.
         createWriteStream(part, { flags: 'wx', mode: 0o600 }),
+        { signal },
       );
     } catch (e) {
       res.destroy();
       await unlink(part).catch(() => undefined);
+      await this.editJournal((ps) => ps.filter((p) => p !== part));
+      if (signal.aborted) throw new DownloadCancelled(entry.name);
       if (isOmemoError(e, 'bad-payload')) {
         throw new Error(`${entry.name} failed verification (tampered with or corrupted): nothing was saved`);
       }
@@ -258,6 +374,7 @@ export class FilesCore {
       await hardLink(part, dest); // fails instead of overwriting a file created meanwhile
     } finally {
       await unlink(part).catch(() => undefined);
+      await this.editJournal((ps) => ps.filter((p) => p !== part));
     }
     entry.saved = dest;
     const size = (await stat(dest)).size;
@@ -320,9 +437,9 @@ async function httpPut(slot: UploadSlot, size: number, stages: (Readable | Trans
   }
 }
 
-function httpGet(url: string): Promise<HttpResponse> {
+function httpGet(url: string, signal?: AbortSignal): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, (res) => {
+    const req = https.get(url, { ...(signal ? { signal } : {}) }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`download of ${url} failed: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));

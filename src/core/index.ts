@@ -4,6 +4,7 @@
 // `connectEarly` the TCP connection is opened first, and all of that loads during the handshake.
 import type { CoreApi } from './api.js';
 import type { EarlyConnection, XmppConnectParams } from './ports.js';
+import { join } from 'node:path';
 import { acquireLock } from '../store/profile.js';
 import { AccountStore } from '../store/account-store.js';
 import { openEarlySocket } from '../xmpp/early-socket.js';
@@ -59,7 +60,10 @@ export async function createAccountSession(
       },
       defaultJid,
       history,
+      partialsJournal: join(opts.profileDir, 'partial-downloads.json'),
     });
+    // A killed xchat leaves unverified partial downloads behind: gone before anything else runs.
+    await session.removeLeftoverDownloads();
     return Object.assign(session, {
       async close() {
         try {

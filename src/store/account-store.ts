@@ -5,7 +5,7 @@ import type { AccountSettings, Encryption, OmemoPolicy, TlsPolicy, TrustMode } f
 import { JsonDoc } from './json-doc.js';
 import { ensureDir } from './profile.js';
 
-export const ACCOUNT_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode'] as const;
+export const ACCOUNT_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode', 'max_download'] as const;
 export type AccountKey = (typeof ACCOUNT_KEYS)[number];
 export const TLS_POLICIES: readonly TlsPolicy[] = ['force', 'allow', 'disable'];
 export const OMEMO_POLICIES: readonly OmemoPolicy[] = ['manual', 'automatic', 'always'];
@@ -55,9 +55,19 @@ export function parseAccountValue(key: string, value: string | number): AccountS
     case 'trust_mode':
       if (!(TRUST_MODES as readonly string[]).includes(v)) throw new AccountStoreError(`invalid trust_mode "${v}" (${TRUST_MODES.join('|')})`);
       return v as TrustMode;
+    case 'max_download':
+      return parseSize(v);
     default:
       throw new AccountStoreError(`unknown account setting "${key}" (${ACCOUNT_KEYS.join(', ')})`);
   }
+}
+
+/** "100M", "2G", "512K", "1048576": bytes (K/M/G are powers of 1024). */
+export function parseSize(v: string): number {
+  const m = /^(\d+)\s*([kmg])?(?:i?b)?$/i.exec(v.trim());
+  const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] ?? ' ').toLowerCase()) : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < 1) throw new AccountStoreError(`invalid size "${v}" (e.g. 100M, 2G, 512K or bytes)`);
+  return n;
 }
 
 const JID_RE = /^(?:[^@/\s]+@)?[^@/\s]+$/;

@@ -93,7 +93,7 @@ describe('xchat run', () => {
     const code = await runCli(['run'], io('/nope\nhello\n/help quit\n'));
     expect(code).toBe(0);
     expect(err.text).toBe('error: Unknown command: /nope (try /help)\nerror: no chat window: use /msg JID first\n');
-    expect(out.text).toContain('/quit\n\nQuit once pending messages are sent.');
+    expect(out.text).toContain('/quit\n\nQuit once pending messages are sent; downloads under way are stopped and their partial files removed.');
   });
 });
 

@@ -88,3 +88,28 @@ describe('FilesCore', () => {
     await expect(off.files.sendFile('bob@example.org', f)).rejects.toThrow(/not connected/);
   });
 });
+
+describe('download limits', () => {
+  it('byteCap passes up to the cap and fails the stream past it, writing nothing beyond', async () => {
+    const { byteCap } = await import('../../src/core/files.js');
+    const { Readable, Writable } = await import('node:stream');
+    const { pipeline } = await import('node:stream/promises');
+    const got: Buffer[] = [];
+    const sink = () => new Writable({ write(c: Buffer, _e, cb) { got.push(c); cb(); } });
+    await pipeline(Readable.from([Buffer.alloc(600), Buffer.alloc(400)]), byteCap(1000, () => 'too much'), sink());
+    expect(Buffer.concat(got).length).toBe(1000);
+    got.length = 0;
+    await expect(pipeline(Readable.from([Buffer.alloc(600), Buffer.alloc(401)]), byteCap(1000, (cap) => `over ${cap}`), sink())).rejects.toThrow('over 1000');
+    expect(Buffer.concat(got).length).toBe(600);
+  });
+
+  it('max_download sizes: K/M/G are powers of 1024; junk is refused', async () => {
+    const { parseSize } = await import('../../src/store/account-store.js');
+    expect(parseSize('100M')).toBe(100 * 1024 ** 2);
+    expect(parseSize('2G')).toBe(2 * 1024 ** 3);
+    expect(parseSize('512k')).toBe(512 * 1024);
+    expect(parseSize('1048576')).toBe(1048576);
+    expect(parseSize('10MiB')).toBe(10 * 1024 ** 2);
+    for (const bad of ['', '0', '-1M', '1T', 'lots', '1.5M']) expect(() => parseSize(bad)).toThrow(/invalid size/);
+  });
+});

@@ -128,7 +128,7 @@ describe.skipIf(!canRun)('encrypted file sharing with python-omemo over Prosody 
       const saved = await alice.waitFor(after(since, (e) => e.event === 'file' || e.event === 'error'), 60_000, 'saved');
       expect(saved, JSON.stringify(saved)).toMatchObject({ event: 'file', action: 'saved', path: dest, size: data.length });
       expect(sha256(await readFile(dest))).toBe(sha256(data));
-      expect(existsSync(`${dest}.part`)).toBe(false);
+      expect(existsSync(`${dest}.xchat-part`)).toBe(false);
       const progress = alice.events.slice(since).filter((e) => e.event === 'progress');
       expect(progress[progress.length - 1]).toMatchObject({ direction: 'download', bytes: data.length, total: data.length });
 
@@ -154,7 +154,7 @@ describe.skipIf(!canRun)('encrypted file sharing with python-omemo over Prosody 
     expect(err.event).toBe('error');
     expect(err.message).toMatch(/failed verification/);
     expect(existsSync(dest)).toBe(false);
-    expect(existsSync(`${dest}.part`)).toBe(false);
+    expect(existsSync(`${dest}.xchat-part`)).toBe(false);
     // /url open on a link that was never saved says so.
     const o = alice.events.length;
     alice.send('/url open');
