@@ -16,7 +16,7 @@ import type {
 import type { EarlyConnection, IncomingMessage, XmppConnectParams, XmppPort } from './ports.js';
 import { MucCore } from './muc.js';
 import { SerialQueue } from './serial.js';
-import { OmemoManager, type EncryptedElement, type IdentityChange } from '../omemo/manager.js';
+import { MAX_DEVICES_PER_JID, OmemoManager, type EncryptedElement, type IdentityChange } from '../omemo/manager.js';
 import type { OmemoStore, TrustState } from '../omemo/store.js';
 import { OmemoError, isOmemoError } from '../omemo/errors.js';
 import { formatFingerprint, normalizeFingerprint, shortFingerprint } from '../omemo/fingerprint.js';
@@ -297,6 +297,8 @@ export class AccountSession implements CoreApi {
     await m.rotateSignedPreKeyIfDue();
     await x.publishBundle(await m.ownBundle());
     const listed = await m.processDeviceList(this.ownJid!, ownIds);
+    this.warnIfCapped(this.ownJid!, listed.ignored);
+    ownIds = listed.accepted;
     this.deviceLists.set(this.ownJid!, ownIds);
     // Own devices added while we were away (another client of ours) are news too.
     await this.announceDevices(this.ownJid!, listed.newDevices);
@@ -312,9 +314,11 @@ export class AccountSession implements CoreApi {
     const m = this.manager;
     if (!m) return;
     const before = new Set(this.deviceLists.get(jid) ?? []);
+    const res = await m.processDeviceList(jid, ids);
+    this.warnIfCapped(jid, res.ignored);
+    ids = res.accepted;
     this.deviceLists.set(jid, ids);
     this.deviceListFetchedAt.delete(jid);
-    const res = await m.processDeviceList(jid, ids);
     if (jid === this.ownJid && res.ownDeviceMissing && this.xmpp) {
       // Another client of ours dropped this device: put it back (XEP-0384 race rule).
       const own = await m.ownDeviceId();
@@ -606,11 +610,24 @@ export class AccountSession implements CoreApi {
     const fetchedAt = this.deviceListFetchedAt.get(jid);
     const stale = fetchedAt !== undefined && Date.now() - fetchedAt > DEVICE_LIST_MAX_AGE_MS;
     if (cached && !fresh && !stale) return cached;
-    const ids = await this.xmpp!.fetchDeviceList(jid);
+    const res = await this.manager!.processDeviceList(jid, await this.xmpp!.fetchDeviceList(jid));
+    this.warnIfCapped(jid, res.ignored);
     this.deviceListFetchedAt.set(jid, Date.now());
-    this.deviceLists.set(jid, ids);
-    await this.manager!.processDeviceList(jid, ids);
-    return ids;
+    this.deviceLists.set(jid, res.accepted);
+    return res.accepted;
+  }
+
+  /** Said once per list size: a list this long is a broken or hostile client, not a person. */
+  private readonly cappedWarned = new Map<string, number>();
+  private warnIfCapped(jid: string, ignored: number): void {
+    if (ignored === 0 || this.cappedWarned.get(jid) === ignored) return;
+    this.cappedWarned.set(jid, ignored);
+    this.emit({
+      event: 'warning',
+      reason: 'device-list-capped',
+      jid,
+      message: `${jid} publishes ${ignored + MAX_DEVICES_PER_JID} OMEMO devices; only ${MAX_DEVICES_PER_JID} are used (${ignored} ignored). A real account has a handful: ask ${jid === this.ownJid ? 'yourself' : 'the contact'} to clean up the device list (/omemo clear_device_list).`,
+    });
   }
 
   sendMessage(to: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {

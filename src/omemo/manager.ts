@@ -90,6 +90,52 @@ export interface IdentityChange {
 
 export type FetchBundle = (jid: string, deviceId: number) => Promise<Bundle>;
 
+/**
+ * Devices taken from one JID's list. Real accounts have a handful; a list of thousands only makes
+ * work (a bundle fetch and a key per device and message), so the rest are ignored, as
+ * Conversations and Dino bound it too.
+ */
+export const MAX_DEVICES_PER_JID = 50;
+/** A device gone from its owner's list is forgotten after this long (its trust record stays). */
+export const DEVICE_FORGET_AFTER_MS = 90 * 24 * 3600_000;
+/** Bundles fetched at once. */
+const FETCH_CONCURRENCY = 8;
+
+/**
+ * The ids of a published list we take: our own device first (own JID), then devices we already
+ * know an identity for, then the others in list order, up to MAX_DEVICES_PER_JID.
+ */
+export function capDeviceList(ids: readonly number[], known: readonly DeviceInfo[], ownId?: number): number[] {
+  if (ids.length <= MAX_DEVICES_PER_JID) return [...ids];
+  const withIdentity = new Set(known.filter((d) => d.identityKey).map((d) => d.deviceId));
+  const out: number[] = [];
+  const taken = new Set<number>();
+  const take = (id: number) => {
+    if (out.length < MAX_DEVICES_PER_JID && !taken.has(id)) {
+      taken.add(id);
+      out.push(id);
+    }
+  };
+  if (ownId !== undefined && ids.includes(ownId)) take(ownId);
+  for (const id of ids) if (withIdentity.has(id)) take(id);
+  for (const id of ids) take(id);
+  return out;
+}
+
+/** Promise.all with at most `limit` calls of `fn` running at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** XEP-0384 heartbeat: after this many messages received without replying, send an empty one. */
 export const HEARTBEAT_AFTER = 53;
 const LAST_SEEN_PRECISION_MS = 3600_000;
@@ -204,17 +250,26 @@ export class OmemoManager {
    * re-add our id and republish. `newDevices` are ids we had never recorded (own device excluded).
    * Invalid ids (0, > 2^31−1) are ignored.
    */
-  async processDeviceList(jid: string, ids: number[]): Promise<{ ownDeviceMissing: boolean; newDevices: number[] }> {
+  async processDeviceList(
+    jid: string,
+    ids: number[],
+  ): Promise<{ ownDeviceMissing: boolean; newDevices: number[]; accepted: number[]; ignored: number }> {
     const j = bare(jid);
     const now = this.now();
-    const listed = new Set(ids.filter(isValidId));
     const own = await this.store.getOwnIdentity();
     const ownId = j === this.ownJid && own ? own.deviceId : undefined;
     const devices = await this.store.getDevices(j);
+    const valid = [...new Set(ids.filter(isValidId))];
+    const accepted = capDeviceList(valid, devices, ownId);
+    const listed = new Set(accepted);
     const known = new Set(devices.map((d) => d.deviceId));
-    const updated: DeviceInfo[] = devices.map((d) =>
-      listed.has(d.deviceId) ? { ...d, active: true, lastSeen: now } : { ...d, active: false },
-    );
+    const updated: DeviceInfo[] = [];
+    for (const d of devices) {
+      if (listed.has(d.deviceId)) updated.push({ ...d, active: true, lastSeen: now });
+      // Gone from the list: kept while we may still see messages from it; a device we never
+      // learned anything about (no identity) is not worth a byte, and nor is one gone for long.
+      else if (d.identityKey && now - d.lastSeen < DEVICE_FORGET_AFTER_MS) updated.push({ ...d, active: false });
+    }
     const newDevices: number[] = [];
     for (const id of listed) {
       if (known.has(id)) continue;
@@ -223,7 +278,7 @@ export class OmemoManager {
     }
     await this.store.putDevices(j, updated);
     this.forgetStoredDevices(j);
-    return { ownDeviceMissing: ownId !== undefined && !listed.has(ownId), newDevices };
+    return { ownDeviceMissing: ownId !== undefined && !valid.includes(ownId), newDevices, accepted, ignored: valid.length - accepted.length };
   }
 
   /**
@@ -237,7 +292,7 @@ export class OmemoManager {
     const devices = await this.store.getDevices(j);
     const wanted = ids.filter((id) => isValidId(id) && !(j === this.ownJid && id === ownId));
     const unknown = wanted.filter((id) => !devices.find((d) => d.deviceId === id)?.identityKey);
-    const fetched = await Promise.all(unknown.map((id) => this.fetchValid(fetchBundle, j, id)));
+    const fetched = await mapLimit(unknown, FETCH_CONCURRENCY, (id) => this.fetchValid(fetchBundle, j, id));
     const failures: { deviceId: number; reason: string }[] = [];
     const batch: TrustRecord[] = [];
     for (let i = 0; i < unknown.length; i++) {
@@ -410,7 +465,7 @@ export class OmemoManager {
     const needBundle: Target[] = [];
     for (const t of targets) if (!(await hasSession(this.store, t))) needBundle.push(t);
     const fetched = new Map<string, { bundle: Bundle; picked: PreKeyBundle } | { error: string }>();
-    const results = await Promise.all(needBundle.map((t) => this.fetchValid(fetchBundle, t.jid, t.deviceId)));
+    const results = await mapLimit(needBundle, FETCH_CONCURRENCY, (t) => this.fetchValid(fetchBundle, t.jid, t.deviceId));
     needBundle.forEach((t, i) => fetched.set(`${t.jid}\u0000${t.deviceId}`, results[i]));
 
     const reports: RecipientReport[] = [];

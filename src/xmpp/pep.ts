@@ -131,7 +131,15 @@ export class Pep {
     if (!ev) return false;
     const items = ev.getChild('items');
     if (!items || items.attrs.node !== NODE_DEVICELIST) return true;
-    // PEP events come from the publisher's bare JID; absent means our own account.
+    // PEP events come from the publisher's bare JID (its PEP service); absent means our own
+    // account. One from a full JID was written by a client, not the service: never a device list.
+    if (el.attrs.from?.includes('/')) {
+      this.session.emitError(`ignored a device list notification sent by the client ${el.attrs.from}, not by its PEP service`, {
+        from: el.attrs.from,
+        condition: 'forged-pep-event',
+      });
+      return true;
+    }
     const jid = el.attrs.from ? bareOf(el.attrs.from) : this.session.bareJid;
     const item = items.getChildren('item').find((i) => i.attrs.id === 'current') ?? items.getChildren('item').pop();
     const list = item?.getChild('list', NS_AXOLOTL);

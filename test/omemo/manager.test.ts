@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ownBundle, type Bundle } from '../../src/omemo/device.js';
 import { isOmemoError } from '../../src/omemo/errors.js';
 import { formatFingerprint } from '../../src/omemo/fingerprint.js';
-import { OmemoManager, type EncryptedElement, type IdentityChange } from '../../src/omemo/manager.js';
+import { DEVICE_FORGET_AFTER_MS, MAX_DEVICES_PER_JID, OmemoManager, type EncryptedElement, type IdentityChange } from '../../src/omemo/manager.js';
 import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { decodePreKeyWhisperMessage, encodePreKeyWhisperMessage } from '../../src/omemo/wire.js';
 import type { TrustMode } from '../../src/omemo/trust.js';
@@ -335,7 +335,9 @@ describe('OmemoManager: bookkeeping', () => {
     expect(own.ownDeviceMissing).toBe(true);
     expect(own.newDevices).toEqual([12345]);
     const again = await alice.m.processDeviceList(alice.jid, [12345, alice.id, 0, -1, 2 ** 31]);
-    expect(again).toEqual({ ownDeviceMissing: false, newDevices: [] });
+    expect(again).toEqual({ ownDeviceMissing: false, newDevices: [], accepted: [12345, alice.id], ignored: 0 });
+    // bob2's identity is known, so it is kept (inactive) when it leaves the list.
+    expect(await alice.m.learnIdentities(bob2.jid, [bob2.id], w.fetch)).toEqual([]);
     const b = await alice.m.processDeviceList(bob1.jid, [bob1.id]);
     expect(b.newDevices).toEqual([]);
     const res = await alice.m.encrypt('x', [bob1.jid], w.fetch);
@@ -510,5 +512,55 @@ describe('OmemoManager: a known device id with a new identity key', () => {
     const res = await bob.m.encrypt('x', [alice.jid], w.fetch);
     expect(res.element.keys.map((k) => k.rid)).toEqual([alice.id]);
     expect(changes).toMatchObject([{ deviceId: alice.id, state: 'trusted' }]);
+  });
+});
+
+describe('OmemoManager: device lists are bounded', () => {
+  it('takes at most MAX_DEVICES_PER_JID ids, own and known devices first, and says how many it ignored', async () => {
+    const w = new World();
+    const alice = await w.add('alice@example.org');
+    const bob = await w.add('bob@example.org');
+    expect(await alice.m.learnIdentities(bob.jid, [bob.id], w.fetch)).toEqual([]);
+    const flood = Array.from({ length: 9000 }, (_, i) => i + 1);
+    const res = await alice.m.processDeviceList(bob.jid, [...flood, bob.id]);
+    expect(res.accepted).toHaveLength(MAX_DEVICES_PER_JID);
+    expect(res.accepted[0]).toBe(bob.id); // known identity first, although listed last
+    expect(res.ignored).toBe(9001 - MAX_DEVICES_PER_JID);
+    expect(await alice.store.getDevices(bob.jid)).toHaveLength(MAX_DEVICES_PER_JID);
+    // Our own list: this device survives any flood.
+    const own = await alice.m.processDeviceList(alice.jid, [...flood, alice.id]);
+    expect(own.accepted[0]).toBe(alice.id);
+    expect(own.ownDeviceMissing).toBe(false);
+    // At most 8 bundle fetches at once; only the capped devices are fetched.
+    let running = 0;
+    let peak = 0;
+    let calls = 0;
+    const slowFetch = async (jid: string, id: number) => {
+      calls++;
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 1));
+      running--;
+      return w.fetch(jid, id);
+    };
+    await alice.m.learnIdentities(bob.jid, res.accepted, slowFetch);
+    expect(calls).toBe(MAX_DEVICES_PER_JID - 1);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(peak).toBeGreaterThan(1);
+  });
+
+  it('forgets devices gone from the list: at once without an identity, after 90 days with one', async () => {
+    const w = new World();
+    const alice = await w.add('alice@example.org');
+    const bob = await w.add('bob@example.org');
+    await alice.m.learnIdentities(bob.jid, [bob.id], w.fetch);
+    await alice.m.processDeviceList(bob.jid, [bob.id, 777, 778]);
+    await alice.m.processDeviceList(bob.jid, []);
+    expect((await alice.store.getDevices(bob.jid)).map((d) => d.deviceId)).toEqual([bob.id]);
+    w.clock += DEVICE_FORGET_AFTER_MS + 1;
+    await alice.m.processDeviceList(bob.jid, []);
+    expect(await alice.store.getDevices(bob.jid)).toEqual([]);
+    // Its trust record (by fingerprint) is history and stays.
+    expect((await alice.store.listTrust(bob.jid)).map((r) => r.fingerprint)).toEqual([await bob.m.ownFingerprint()]);
   });
 });

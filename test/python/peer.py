@@ -424,6 +424,10 @@ class Peer(ClientXMPP):
             if payload is None:
                 continue
             device_list = parse_device_list_lenient(payload)
+            if len(device_list) > 1000:
+                # Hostile lists this peer publishes itself (tests): python-omemo would chew on it for long.
+                emit({"event": "device_list_ignored", "jid": sender, "count": len(device_list)})
+                continue
             asyncio.ensure_future(self.guard("device_list_update", self.locked_device_list_update)(
                 sender, device_list))
             emit({"event": "device_list", "jid": sender, "devices": sorted(device_list.keys())})
