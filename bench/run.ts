@@ -14,6 +14,7 @@ import { persistence } from './persistence.js';
 import { tuiRows } from './tui.js';
 import { historyAppend } from './history.js';
 import { mamCatchUp } from './mam.js';
+import { parsingRows } from './parsing.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
@@ -284,6 +285,10 @@ async function main(): Promise<void> {
     );
   } catch (e) {
     log(`history benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // Issue 7: parsers of hostile input stay linear (they were quadratic: 160 ms for the link scan).
+  for (const p of parsingRows()) {
+    rows.push({ id: p.id, scenario: p.scenario, unit: 'ms', xchat: p.ms, python: null, ratio: null, goal: '≤ 10 ms', pass: p.ms <= 10 });
   }
   if (!flag('--no-files')) {
     try {

@@ -17,10 +17,17 @@ export interface VerifyPlan {
 
 export function planVerify(jid: string, listed: readonly UriDevice[], known: readonly DeviceView[]): VerifyPlan {
   const plan: VerifyPlan = { jid, toVerify: [], alreadyVerified: [], mismatched: [], unknown: [] };
+  // Indexed once (first match wins, as a scan would): linear in listed + known.
+  const fpIndex = new Map<string, DeviceView>();
+  const idIndex = new Map<number, DeviceView>();
+  for (const d of known) {
+    if (d.fingerprint !== undefined && !fpIndex.has(d.fingerprint)) fpIndex.set(d.fingerprint, d);
+    if (!idIndex.has(d.deviceId)) idIndex.set(d.deviceId, d);
+  }
   for (const l of listed) {
     // Trust belongs to the identity key: a listed key we know (under any id of this JID) counts.
-    const byFp = known.find((d) => d.fingerprint === l.fingerprint);
-    const byId = known.find((d) => d.deviceId === l.deviceId);
+    const byFp = fpIndex.get(l.fingerprint);
+    const byId = idIndex.get(l.deviceId);
     if (byFp) {
       if (byFp.trust === 'verified') plan.alreadyVerified.push(l);
       else plan.toVerify.push({ ...l, knownAs: byFp.deviceId });

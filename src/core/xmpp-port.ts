@@ -1,7 +1,7 @@
 // Adapts the XMPP floor (src/xmpp) to the XmppPort the account session uses.
 import type { XmppConnectParams, XmppPort, XmppPortEvents } from './ports.js';
 import type { EarlySocket } from '../xmpp/early-socket.js';
-import { XmppSession, xmlBundleToBundle, bundleToXmlBundle } from '../xmpp/index.js';
+import { XmppSession, xmlBundleToBundle, bundleToXmlBundle, listSome } from '../xmpp/index.js';
 import { Upload } from '../xmpp/upload.js';
 import type { MucPort } from './muc.js';
 
@@ -32,7 +32,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): 
   s.on('presence', (p) => fire('presence', p));
   s.on('devicelist', (d) => {
     if (d.dropped.length > 0) {
-      fire('error', { message: `device list of ${d.jid} contains invalid device ids (ignored): ${d.dropped.join(', ')}`, from: d.jid });
+      fire('error', { message: `device list of ${d.jid} contains invalid device ids (ignored): ${listSome(d.dropped)}`, from: d.jid });
     }
     fire('devicelist', { jid: d.jid, ids: d.ids });
   });
@@ -73,7 +73,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): 
     async fetchDeviceList(jid) {
       const r = await s.pep.fetchDeviceList(jid);
       if (r.dropped.length > 0) {
-        fire('error', { message: `device list of ${jid} contains invalid device ids (ignored): ${r.dropped.join(', ')}`, from: jid });
+        fire('error', { message: `device list of ${jid} contains invalid device ids (ignored): ${listSome(r.dropped)}`, from: jid });
       }
       return r.ids;
     },

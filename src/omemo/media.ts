@@ -93,16 +93,18 @@ export function parseAesgcmUrl(link: string): AesgcmLink {
 
 /** Every valid aesgcm:// link in a message body, in order, without duplicates. */
 export function findAesgcmUrls(text: string): string[] {
-  const out: string[] = [];
+  // A Set, not a scan of the links so far: a body of thousands of links stays linear.
+  const out = new Set<string>();
   for (const m of text.matchAll(/aesgcm:\/\/[^\s<>"']+/gi)) {
+    if (out.has(m[0])) continue;
     try {
       parseAesgcmUrl(m[0]);
     } catch {
       continue;
     }
-    if (!out.includes(m[0])) out.push(m[0]);
+    out.add(m[0]);
   }
-  return out;
+  return [...out];
 }
 
 /** The file name a link points at (last path segment, decoded), safe as a local file name. */

@@ -52,7 +52,7 @@ export function parseOmemoUri(text: string): OmemoUri {
   if (!/^[^\s@/"]+@[^\s@/"]+$/.test(jidPart)) {
     throw new OmemoError('invalid-input', `the URI names no JID (user@domain): ${s.slice(0, 80)}`);
   }
-  const devices: UriDevice[] = [];
+  const devices = new Map<number, UriDevice>();
   const ignored: OmemoUri['ignored'] = [];
   const conflicting = new Set<number>();
   for (const part of (m[2] ?? '').split(/[;&]/)) {
@@ -80,17 +80,18 @@ export function parseOmemoUri(text: string): OmemoUri {
       ignored.push({ part, reason: `device ${id} is listed twice with different fingerprints` });
       continue;
     }
-    const dup = devices.find((d) => d.deviceId === id);
+    const dup = devices.get(id);
     if (dup) {
       if (dup.fingerprint !== fp) {
         // Two different keys for one device: neither can be believed.
-        devices.splice(devices.indexOf(dup), 1);
+        devices.delete(id);
         conflicting.add(id);
         ignored.push({ part, reason: `device ${id} is listed twice with different fingerprints` });
       }
       continue;
     }
-    devices.push({ deviceId: id, fingerprint: fp });
+    devices.set(id, { deviceId: id, fingerprint: fp });
   }
-  return { jid: jidPart, devices, ignored };
+  // A Map keeps first-insertion order and finds duplicates in O(1): the parse stays linear.
+  return { jid: jidPart, devices: [...devices.values()], ignored };
 }

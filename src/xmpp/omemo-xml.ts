@@ -50,6 +50,12 @@ export function encodeBase64(b: Uint8Array): string {
 }
 
 /** Parses a decimal id in 1..2^31−1; anything else is undefined. */
+/** The first few of a long list of bad values, for an error message of bounded size. */
+export function listSome(values: readonly string[], max = 10): string {
+  const shown = values.slice(0, max).map((v) => JSON.stringify(v.slice(0, 40)));
+  return values.length > max ? `${shown.join(', ')} and ${values.length - max} more` : shown.join(', ');
+}
+
 export function parseId(v: string | undefined): number | undefined {
   if (v === undefined || !/^\s*\d{1,10}\s*$/.test(v)) return undefined;
   const n = Number(v.trim());
@@ -142,14 +148,15 @@ export function deviceListFromXml(list: Element): DeviceListParse {
   if (!list.is('list', NS_AXOLOTL)) {
     throw new OmemoError('invalid-input', `not a <list xmlns='${NS_AXOLOTL}'> element`);
   }
-  const ids: number[] = [];
+  // A Set keeps list order and drops repeats in O(1): linear however long the list is.
+  const ids = new Set<number>();
   const dropped: string[] = [];
   for (const d of list.getChildren('device')) {
     const id = parseId(d.attrs.id);
     if (id === undefined) dropped.push(d.attrs.id ?? '(missing)');
-    else if (!ids.includes(id)) ids.push(id);
+    else ids.add(id);
   }
-  return { ids, dropped };
+  return { ids: [...ids], dropped };
 }
 
 // ---- bundle ----

@@ -11,6 +11,7 @@ import {
   bundleToXml,
   deviceListFromXml,
   deviceListToXml,
+  listSome,
   NS_AXOLOTL,
   type DeviceListParse,
   type XmlBundle,
@@ -149,7 +150,7 @@ export class Pep {
     }
     const parsed = deviceListFromXml(list);
     if (parsed.dropped.length > 0) {
-      this.session.emitError(`device list of ${jid} had invalid ids: ${parsed.dropped.join(', ')}`, { from: jid, condition: 'bad-device-id' });
+      this.session.emitError(`device list of ${jid} had invalid ids: ${listSome(parsed.dropped)}`, { from: jid, condition: 'bad-device-id' });
     }
     this.session.emit('devicelist', { jid, ...parsed });
     return true;
