@@ -1,6 +1,7 @@
 // The xchat command line: scripting front ends (run/send/listen) and offline helpers. Exit codes:
 // 0 ok, 1 runtime failure, 2 usage error. Never imports ink/react: the TUI is loaded only on its
 // own path, so these commands start fast.
+import { displayFingerprint } from './lib/fingerprint.js';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +10,8 @@ import type { CoreApi, XchatEvent } from './core/api.js';
 import { createAccountSession } from './core/index.js';
 import { createPrinter } from './output.js';
 import { resolveProfileDir } from './store/profile.js';
+import { bareJid as bare } from './lib/jid.js';
+import { logged } from './lib/diagnostics.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -23,6 +26,7 @@ interface CommonOpts {
   account?: string;
   json?: boolean;
   passwordFile?: string;
+  debug?: boolean;
 }
 
 const JID_RE = /^[^\s@/"]+@[^\s@/"]+$/;
@@ -73,6 +77,7 @@ async function openSession(opts: CommonOpts, password?: (jid: string) => Promise
   return sessionFactory({
     profileDir,
     json: !!opts.json,
+    ...(opts.debug ? { debug: true } : {}),
     ...(opts.account ? { account: opts.account } : {}),
     ...(password ? { connectEarly: { password } } : {}),
   });
@@ -89,12 +94,9 @@ async function pickAccount(core: CoreApi, opts: CommonOpts): Promise<string> {
 }
 
 async function closeQuietly(core: Session): Promise<void> {
-  try {
-    if (core.isConnected()) await core.disconnect();
-  } catch {
-    // Already failing or leaving: nothing useful to add.
-  }
-  await core.close().catch(() => undefined);
+  // Already failing or leaving: nothing useful to tell the user, but the log keeps it.
+  if (core.isConnected()) await core.disconnect().catch(logged('cli: disconnect on exit'));
+  await core.close().catch(logged('cli: close the session'));
 }
 
 function errorMessage(e: unknown): string {
@@ -152,7 +154,7 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
     return EXIT_OK;
   } catch (e) {
     print({ event: 'error', message: errorMessage(e) });
-    await core.drain().catch(() => undefined);
+    await core.drain().catch(logged('cli: finish pending work after a failure'));
     return EXIT_FAILURE;
   } finally {
     process.removeListener('SIGINT', stop);
@@ -165,7 +167,6 @@ async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
 }
 
 function rememberJids(e: XchatEvent, seen: Set<string>): void {
-  const bare = (j: string) => j.split('/')[0];
   if (e.event === 'message') seen.add(bare(e.carbon === 'sent' ? e.to : e.from));
   else if (e.event === 'chat' || e.event === 'device' || e.event === 'trust') seen.add(bare(e.jid));
   else if (e.event === 'subscription') seen.add(bare(e.from));
@@ -277,13 +278,13 @@ async function cmdOmemoFingerprint(opts: CommonOpts, io: CliIo): Promise<number>
     // Creates the identity on a fresh profile: the fingerprint is the one this device will use.
     const r = await core.omemoGen();
     if (opts.json) io.stdout.write(`${JSON.stringify({ deviceId: r.deviceId, fingerprint: r.fingerprint, created: r.created })}\n`);
-    else io.stdout.write(`${(r.fingerprint.match(/.{1,8}/g) ?? []).join(' ')} (device ${r.deviceId})\n`);
+    else io.stdout.write(`${displayFingerprint(r.fingerprint)} (device ${r.deviceId})\n`);
     return EXIT_OK;
   } catch (e) {
     io.stderr.write(`error: ${errorMessage(e)}\n`);
     return EXIT_FAILURE;
   } finally {
-    await core.close().catch(() => undefined);
+    await core.close().catch(logged('cli: close the session'));
   }
 }
 
@@ -375,7 +376,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       .option('--profile <dir>', 'profile directory (default: $XDG_DATA_HOME/xchat or ~/.local/share/xchat)')
       .option('--account <jid>', 'account to use (default: the only/first configured one)')
       .option('--json', 'one JSON object per line for every event')
-      .option('--password-file <file>', 'read the password from the first line of this file');
+      .option('--password-file <file>', 'read the password from the first line of this file')
+      .option('--debug', "diagnostics (errors caught and survived) to stderr as well as to the profile's xchat.log");
 
   common(program.command('run').description('read commands and messages from stdin (see docs/commands.md); ends at /quit or EOF')).action(
     async (opts: CommonOpts) => {

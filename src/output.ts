@@ -1,5 +1,6 @@
 // How the line-oriented front ends (xchat run/send/listen) print events: one JSON object per
 // line with --json (the XchatEvent as is), readable lines otherwise.
+import { displayFingerprint } from './lib/fingerprint.js';
 import type { XchatEvent } from './core/api.js';
 
 function hhmmss(d: Date): string {
@@ -7,9 +8,7 @@ function hhmmss(d: Date): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-function fp8(fp: string): string {
-  return (fp.match(/.{1,8}/g) ?? [fp]).join(' ');
-}
+const fp8 = displayFingerprint;
 
 /** The readable form of an event (may span lines, e.g. help text). */
 export function formatEvent(e: XchatEvent, now: Date = new Date()): string {

@@ -14,6 +14,8 @@ import type { CommandEngine } from './commands/engine.js';
 import { formatEvent } from './output.js';
 import { App, type AppEngine } from './ui/App.js';
 import { attachNotifier } from './ui/notify.js';
+import { bareJid as bare } from './lib/jid.js';
+import { reportCaught, settled } from './lib/diagnostics.js';
 
 type Session = CoreApi & { close(): Promise<void> };
 
@@ -31,7 +33,6 @@ export interface TuiOptions {
 const ALT_SCREEN_ON = '\u001b[?1049h';
 const ALT_SCREEN_OFF = '\u001b[?1049l';
 
-const bare = (j: string) => j.split('/')[0];
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -57,7 +58,7 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   let ready!: (e: CommandEngine) => void;
   let failed!: (e: unknown) => void;
   const engineReady = new Promise<CommandEngine>((resolve, reject) => ((ready = resolve), (failed = reject)));
-  engineReady.catch(() => undefined); // a failed start is reported by startTui's rejection
+  void settled(engineReady); // a failed start is reported by startTui's rejection
   const appEngine: AppEngine = {
     execute: async (line) => (engine ?? (await engineReady)).execute(line),
     completeAt: (line, cursor) => engine?.completeAt(line, cursor) ?? { start: cursor ?? line.length, candidates: [] },
@@ -165,16 +166,18 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   session.urlCancel?.(); // Ctrl-C and signals too: a download never holds the exit
   try {
     await session.drain();
-  } catch {
+  } catch (e) {
     code = 1;
+    reportCaught('tui: finish pending work on quit', e);
   }
   teardown();
   detach();
   offSeen();
   try {
     await session.close();
-  } catch {
+  } catch (e) {
     code = 1;
+    reportCaught('tui: close the session on quit', e);
   }
   return code;
 }

@@ -1,5 +1,6 @@
 // THE command table (in the spirit of Profanity's cmd_defs.c): every command is declared once
 // here; parsing, /help, completion and docs/commands.md all read from it.
+import { displayFingerprint, parseFingerprintWords } from '../lib/fingerprint.js';
 import type { AccountSettings, CoreApi, DeviceView, OmemoPolicy, TlsPolicy, TrustMode, XchatEvent } from '../core/api.js';
 import { UsageError } from './parser.js';
 import type { WindowsApi } from '../core/windows.js';
@@ -84,17 +85,12 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 
 /** Joins fingerprint words ("aaaaaaaa bbbbbbbb …", dashes, colons) into 64 lower hex. */
 export function joinFingerprint(words: string[]): string {
-  const s = words.join('').replace(/[\s:._-]+/g, '').toLowerCase();
-  if (s.length === 0) throw new UsageError('missing fingerprint');
-  if (!/^[0-9a-f]+$/.test(s)) throw new UsageError(`"${words.join(' ')}" is not a fingerprint (hex digits)`);
-  const h = s.length === 66 && s.startsWith('05') ? s.slice(2) : s;
-  if (h.length !== 64) throw new UsageError(`a fingerprint has 64 hex digits, got ${h.length}`);
-  return h;
+  const r = parseFingerprintWords(words);
+  if ('error' in r) throw new UsageError(r.error);
+  return r.hex;
 }
 
-export function formatFp(fp: string | undefined): string {
-  return fp ? (fp.match(/.{1,8}/g) ?? [fp]).join(' ') : '(identity key not known yet)';
-}
+export const formatFp = displayFingerprint;
 
 function describeDevice(d: DeviceView): string {
   const flags = [d.own ? 'this device' : undefined, d.trust, d.active ? 'active' : 'inactive'].filter(Boolean).join(', ');

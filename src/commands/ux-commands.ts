@@ -1,5 +1,6 @@
 // Roster, presence and OMEMO trust-UX commands: declared like every other command and spliced
 // into the table by table.ts (/roster, /status, /presence; /omemo devices|verify|qrcode|clear_device_list).
+import { displayFingerprint } from '../lib/fingerprint.js';
 import type { ContactView, DeviceView } from '../core/api.js';
 import { STATUS_SHOWS, describePresence, type StatusShow } from '../core/roster.js';
 import { UsageError } from './parser.js';
@@ -18,9 +19,7 @@ function describeContact(c: ContactView): string {
   return `  ${c.jid}${c.name ? ` (${c.name})` : ''}: ${describePresence(c)} [${sub}]`;
 }
 
-function fp8(fp: string | undefined): string {
-  return fp ? (fp.match(/.{1,8}/g) ?? [fp]).join(' ') : '(identity key not known yet)';
-}
+const fp8 = displayFingerprint;
 
 function ago(ms: number | undefined): string {
   if (!ms) return 'never';

@@ -1,6 +1,7 @@
 // The contract between the command layer (and the TUI) and an account session. Commands call
 // these actions; everything the user should see comes back as XchatEvent objects.
 import type { TrustState } from '../omemo/store.js';
+import type { OmemoErrorCode } from '../omemo/errors.js';
 import type { ChatState } from '../xmpp/message-extras.js';
 export type { ChatState } from '../xmpp/message-extras.js';
 import type { ContactView, StatusShow } from './roster.js';
@@ -31,17 +32,30 @@ export interface DeviceView {
   lastSeen?: number;
 }
 
+/** Why an error event happened, for scripts: every value named here, never a free string. */
+export type ErrorReason =
+  | OmemoErrorCode
+  | 'error' // anything else: the message says what
+  | 'bad-element' // an <encrypted> element that cannot be read at all
+  | 'unknown-sender' // a room message whose sender's real JID the room did not confirm
+  | 'spoofed-correction'
+  | 'spoofed-retraction'
+  | 'room-error' // the room refused something (nick change, …); the message names the condition
+  | 'session-completion'; // the empty message that completes a new session could not be sent
+
+export type WarningReason = 'identity-changed' | 'device-list-capped' | 'own-device-list-unread';
+
 /** One JSON line per event under --json; readable text otherwise. */
 export type XchatEvent =
   | { event: 'message'; from: string; to: string; body: string; encryption: Encryption; sender_device?: number; trust?: TrustState; id?: string; stamp: string; carbon?: 'sent' | 'received'; archived?: boolean; groupchat?: true; nick?: string; real_jid?: string; own?: true }
   | { event: 'sent'; to: string; id: string; body: string; encryption: Encryption; devices?: number; groupchat?: true }
-  | { event: 'error'; message: string; from?: string; reason?: string }
+  | { event: 'error'; message: string; from?: string; reason?: ErrorReason }
   | { event: 'info'; message: string }
   | { event: 'status'; status: 'connecting' | 'online' | 'offline'; jid?: string }
   | { event: 'subscription'; from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }
-  | { event: 'warning'; message: string; jid?: string; devices?: number[]; reason?: 'identity-changed' | 'device-list-capped' }
+  | { event: 'warning'; message: string; jid?: string; devices?: number[]; reason?: WarningReason }
   | { event: 'chat'; jid: string; encryption: Encryption } // current chat changed
   // Group chat (src/core/muc.ts): our state in a room, occupants coming and going, subject, invitations.
   | { event: 'room'; room: string; status: 'joined' | 'left' | 'kicked' | 'banned' | 'removed' | 'error'; nick?: string; created?: boolean; message?: string; encryption?: Encryption }
@@ -152,7 +166,7 @@ export interface CoreApi {
   omemoPolicy(policy?: OmemoPolicy): Promise<OmemoPolicy>;
   omemoTrustMode(mode?: TrustMode): Promise<TrustMode>;
 
-  // Local history and the server archive (src/core/history.ts, src/core/mam.ts). Optional so
+  // Local history and the server archive (src/core/history.ts, src/core/session/catch-up.ts). Optional so
   // test doubles need not implement them; AccountSession does.
   /** Emits the last `n` stored messages of a window (default: the current chat) as archived messages. */
   historyRecent?(n?: number, jid?: string): Promise<void>;

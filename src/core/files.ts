@@ -26,6 +26,8 @@ import {
   parseAesgcmUrl,
 } from '../omemo/media.js';
 import { isOmemoError } from '../omemo/errors.js';
+import { bareJid as bare } from '../lib/jid.js';
+import { logged, settled } from '../lib/diagnostics.js';
 
 /** What files need from the XMPP floor (src/xmpp/upload.ts). */
 export interface UploadPort {
@@ -89,11 +91,6 @@ export function byteCap(cap: number, describe: (cap: number) => string): Transfo
       else cb(null, chunk);
     },
   });
-}
-
-function bare(j: string): string {
-  const s = j.indexOf('/');
-  return (s === -1 ? j : j.slice(0, s)).toLowerCase();
 }
 
 function human(n: number): string {
@@ -192,7 +189,7 @@ export class FilesCore {
   /** Serialised edits of the journal (downloads start and end concurrently). */
   private editJournal(edit: (paths: string[]) => string[]): Promise<void> {
     const op = this.journalOps.then(async () => this.writeJournal(edit(await this.journal())));
-    this.journalOps = op.catch(() => undefined);
+    this.journalOps = settled(op); // the caller gets the failure
     return op;
   }
 
@@ -293,7 +290,7 @@ export class FilesCore {
   private async destination(name: string, given?: string): Promise<string> {
     if (given) {
       const p = path.resolve(expandHome(given));
-      const st = await stat(p).catch(() => undefined);
+      const st = await statIfExists(p);
       if (st?.isDirectory()) return this.freeName(p, name);
       if (st) throw new Error(`${p} already exists: give another PATH (files are never overwritten)`);
       return p;
@@ -361,7 +358,7 @@ export class FilesCore {
       );
     } catch (e) {
       res.destroy();
-      await unlink(part).catch(() => undefined);
+      await unlink(part).catch(logged('files: remove a failed partial download'));
       await this.editJournal((ps) => ps.filter((p) => p !== part));
       if (signal.aborted) throw new DownloadCancelled(entry.name);
       if (isOmemoError(e, 'bad-payload')) {
@@ -373,7 +370,7 @@ export class FilesCore {
     try {
       await hardLink(part, dest); // fails instead of overwriting a file created meanwhile
     } finally {
-      await unlink(part).catch(() => undefined);
+      await unlink(part).catch(logged('files: remove a partial download after saving'));
       await this.editJournal((ps) => ps.filter((p) => p !== part));
     }
     entry.saved = dest;
@@ -420,7 +417,7 @@ async function httpPut(slot: UploadSlot, size: number, stages: (Readable | Trans
     req.once('response', resolve);
     req.once('error', reject);
   });
-  response.catch(() => undefined); // reported through pipeline or below
+  void settled(response); // its failure is reported through the pipeline or below
   try {
     await pipeline([...stages, req] as unknown as [Readable, NodeJS.WritableStream]);
   } catch (e) {
@@ -450,4 +447,14 @@ function httpGet(url: string, signal?: AbortSignal): Promise<HttpResponse> {
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error('download stalled (no data for 60 s)')));
     req.once('error', (e) => reject(new Error(`download of ${url} failed: ${e.message}`)));
   });
+}
+
+/** stat(), or undefined when nothing is at `p` yet (a new file name, not a directory). */
+async function statIfExists(p: string): Promise<import('node:fs').Stats | undefined> {
+  try {
+    return await stat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }

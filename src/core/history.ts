@@ -4,6 +4,7 @@
 import type { XchatEvent } from './api.js';
 import type { IncomingMessage } from './ports.js';
 import type { HistoryRecord, HistoryRow, LoggingMode, SyncState } from '../store/history.js';
+import { bareJid as bare } from '../lib/jid.js';
 
 export type { LoggingMode } from '../store/history.js';
 
@@ -25,11 +26,6 @@ export interface HistoryPort {
 }
 
 type MessageEvent = Extract<XchatEvent, { event: 'message' }>;
-
-function bare(j: string): string {
-  const i = j.indexOf('/');
-  return (i === -1 ? j : j.slice(0, i)).toLowerCase();
-}
 
 /** The ids of a room message, as far as the room gave them (src/xmpp/muc.ts MucMessage). */
 export interface RoomMessageIds {

@@ -8,12 +8,17 @@ import { join } from 'node:path';
 import { acquireLock } from '../store/profile.js';
 import { AccountStore } from '../store/account-store.js';
 import { openEarlySocket } from '../xmpp/early-socket.js';
+import { bareJid } from '../lib/jid.js';
+import { openDiagnosticsLog, streamSink } from '../store/diagnostics-log.js';
+import { addDiagnosticSink, logged, settled } from '../lib/diagnostics.js';
 
 export type * from './api.js';
 
 export interface CreateAccountSessionOptions {
   profileDir: string;
   json?: boolean;
+  /** --debug: diagnostics go to stderr too, not only to the profile's xchat.log. */
+  debug?: boolean;
   /** --account: the account used before /connect (offline fingerprint, trust). */
   account?: string;
   /**
@@ -30,10 +35,14 @@ export async function createAccountSession(
   // Without an early start the XMPP code is read while the profile is opened; with one, only
   // after the socket is open (its evaluation would hold the connection attempt back).
   const xmppPort = opts.connectEarly ? undefined : import('./xmpp-port.js');
-  xmppPort?.catch(() => undefined); // awaited below, unless the profile cannot be opened
+  if (xmppPort) void settled(xmppPort); // awaited below, unless the profile cannot be opened
   // Two writers on one profile would corrupt ratchet state: one running instance per profile.
   // (acquireLock creates the directory.)
   const lock = await acquireLock(opts.profileDir);
+  // Caught-and-survived errors go to the profile's log from here on (earlier ones are replayed).
+  const sinks = [addDiagnosticSink(openDiagnosticsLog(opts.profileDir), { replay: true })];
+  if (opts.debug) sinks.push(addDiagnosticSink(streamSink(process.stderr)));
+  const removeSinks = () => sinks.forEach((remove) => remove());
   let early: EarlyConnection | undefined;
   try {
     const accounts = await AccountStore.open(opts.profileDir);
@@ -55,7 +64,7 @@ export async function createAccountSession(
         const e = early;
         early = undefined;
         if (e && sameParams(e.params, params)) return e;
-        if (e) void e.xmpp.disconnect().catch(() => undefined);
+        if (e) void e.xmpp.disconnect().catch(logged('session: drop an early connection not taken over'));
         return undefined;
       },
       defaultJid,
@@ -67,17 +76,19 @@ export async function createAccountSession(
     return Object.assign(session, {
       async close() {
         try {
-          if (early) await early.xmpp.disconnect().catch(() => undefined); // never taken over
+          if (early) await early.xmpp.disconnect().catch(logged('session: drop an early connection never taken over'));
           if (session.isConnected()) await session.disconnect();
           else await session.drain();
         } finally {
           history.close();
+          removeSinks();
           await lock.release();
         }
       },
     });
   } catch (e) {
-    if (early) await early.xmpp.disconnect().catch(() => undefined);
+    if (early) await early.xmpp.disconnect().catch(logged('session: drop an early connection after a failed start'));
+    removeSinks();
     await lock.release();
     throw e;
   }
@@ -90,7 +101,7 @@ async function startEarly(
   source: NonNullable<CreateAccountSessionOptions['connectEarly']>,
 ): Promise<EarlyConnection | undefined> {
   // A password that cannot be had now is reported by connect() itself, as without an early start.
-  const password = await source.password(jid).catch(() => undefined);
+  const password = await source.password(jid).catch(logged('session: password for an early connection'));
   if (!password) return undefined;
   const bare = bareJid(jid);
   const account = await accounts.get(bare);
@@ -104,14 +115,8 @@ async function startEarly(
   });
   const xmpp = createXmppPort({ hold: true });
   const connected = xmpp.connect({ ...params, ...(earlySocket ? { earlySocket } : {}) });
-  connected.catch(() => undefined); // connect() reports it; until then it must not be "unhandled"
+  void settled(connected); // connect() reports it; until then it must not be "unhandled"
   return { params, xmpp, connected, release: () => xmpp.release() };
-}
-
-/** As account-session.ts's bareJid, which this module must not import (it is the heavy part). */
-function bareJid(jid: string): string {
-  const slash = jid.indexOf('/');
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
 function sameParams(a: XmppConnectParams, b: XmppConnectParams): boolean {

@@ -1,9 +1,10 @@
 // Receipts, chat states, corrections and retractions for 1:1 chats: which ids belong to whom (so
 // a correction or retraction can only touch the sender's own message), which receipts to answer,
 // which chat state was last sent. The account session calls these hooks; stanzas are src/xmpp's.
-import type { ChatState, Encryption, XchatEvent } from './api.js';
+import type { ChatState, Encryption, ErrorReason, XchatEvent } from './api.js';
 import type { IncomingMessage, XmppPort } from './ports.js';
 import { RETRACT_FALLBACK_BODY, type MessageExtras } from '../xmpp/message-extras.js';
+import { bareJid as bare } from '../lib/jid.js';
 
 export { RETRACT_FALLBACK_BODY };
 
@@ -19,7 +20,7 @@ interface Known {
 
 export interface ExtrasHost {
   emit(e: XchatEvent): void;
-  error(message: string, from?: string, reason?: string): void;
+  error(message: string, from?: string, reason?: ErrorReason): void;
   ownJid(): string | undefined;
   /** The connection, when online. */
   xmpp(): XmppPort | undefined;
@@ -29,11 +30,6 @@ export type MessageEvent = Extract<XchatEvent, { event: 'message' }>;
 
 function isArchived(m: IncomingMessage): boolean {
   return 'archiveId' in m; // ArchivedMessage (mam.ts)
-}
-
-function bare(jid: string): string {
-  const slash = jid.indexOf('/');
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
 export class MessageExtrasCore {

@@ -3,7 +3,7 @@
 import type { EncryptedElement } from '../omemo/manager.js';
 import type { Bundle } from '../omemo/device.js';
 import type { TlsPolicy } from './api.js';
-import type { MucPort } from './muc.js';
+import type { MucPort } from './muc/ports.js';
 import type { MessageExtras } from '../xmpp/message-extras.js';
 import type { UploadPort } from './files.js';
 

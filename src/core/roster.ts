@@ -1,3 +1,4 @@
+import { bareJid as bare } from '../lib/jid.js';
 // The roster and contacts' presence as the session sees them: fed by the XMPP port's roster and
 // presence events, read by /roster, /presence and JID completion.
 export type Show = 'online' | 'chat' | 'away' | 'xa' | 'dnd';
@@ -19,11 +20,6 @@ export interface ContactView {
   pending?: boolean;
   /** Available resources; empty = offline. */
   presence: ResourcePresence[];
-}
-
-function bare(jid: string): string {
-  const i = jid.indexOf('/');
-  return (i < 0 ? jid : jid.slice(0, i)).toLowerCase();
 }
 
 export class RosterState {

@@ -1,3 +1,4 @@
+import { settled } from '../lib/diagnostics.js';
 // OMEMO session state is read-modify-write: two decryptions (or a send and a decryption) running
 // interleaved would both start from the same ratchet state and one would overwrite the other.
 // Everything that touches sessions goes through one queue, in arrival order.
@@ -6,7 +7,7 @@ export class SerialQueue {
 
   run<T>(task: () => Promise<T>): Promise<T> {
     const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
+    this.tail = settled(result); // the caller gets the failure
     return result;
   }
 

@@ -1,7 +1,7 @@
 // Trust UX: what the user is told before a message goes out to devices that cannot read it, and
 // when a received message was not encrypted for this device. Pure text and bookkeeping.
 import type { RecipientReport } from '../omemo/manager.js';
-import { shortFingerprint } from '../omemo/fingerprint.js';
+import { shortFingerprint } from '../lib/fingerprint.js';
 
 /** How a device that will not get a key can be fixed. */
 function fix(r: RecipientReport): string {

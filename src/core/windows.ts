@@ -3,6 +3,7 @@
 // window. Fed by XchatEvents; the view reads windows()/current() and re-renders on subscribe().
 import type { CoreApi, Encryption, XchatEvent } from './api.js';
 import type { TrustState } from '../omemo/store.js';
+import { bareJid as bare } from '../lib/jid.js';
 
 export type LineKind = 'message' | 'sent' | 'info' | 'error' | 'warning';
 
@@ -69,7 +70,6 @@ export interface WindowsApi {
   notify(on?: boolean): boolean;
 }
 
-const bare = (jid: string) => jid.split('/')[0].toLowerCase();
 
 function defaultFormat(e: XchatEvent): string {
   const m = (e as { message?: unknown }).message;

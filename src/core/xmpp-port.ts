@@ -3,7 +3,7 @@ import type { XmppConnectParams, XmppPort, XmppPortEvents } from './ports.js';
 import type { EarlySocket } from '../xmpp/early-socket.js';
 import { XmppSession, xmlBundleToBundle, bundleToXmlBundle, listSome } from '../xmpp/index.js';
 import { Upload } from '../xmpp/upload.js';
-import type { MucPort } from './muc.js';
+import type { MucPort } from './muc/ports.js';
 
 /**
  * `ca`: extra trusted CA (PEM), for in-process live tests against a private server. `hold`: keep

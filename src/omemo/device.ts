@@ -220,13 +220,16 @@ export function validateBundle(bundle: Bundle): void {
     if (!pk || !isValidId(pk.id)) throw new OmemoError('bad-bundle', `invalid prekey id ${String(pk?.id)}`);
     checkKey(pk.key, `prekey ${pk.id}`);
   }
-  let ok = false;
+  if (!signatureVerifies(bundle.identityKey, serializePublicKey(bundle.signedPreKey), sig)) throw new OmemoError('bad-signature', 'signed prekey signature does not verify against the identity key');
+}
+
+/** A malformed key or signature is simply one that does not verify. */
+function signatureVerifies(identityKey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
   try {
-    ok = xeddsaVerify(bundle.identityKey, serializePublicKey(bundle.signedPreKey), sig);
+    return xeddsaVerify(identityKey, message, sig);
   } catch {
-    ok = false;
+    return false;
   }
-  if (!ok) throw new OmemoError('bad-signature', 'signed prekey signature does not verify against the identity key');
 }
 
 /** Validate and choose one random one-time prekey for X3DH (the signature is verified once here). */

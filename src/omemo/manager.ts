@@ -21,6 +21,7 @@ import { encryptForDevice, hasSession, initSessionFromBundle, openFromDevice, ty
 import type { DeviceAddress, DeviceInfo, OmemoStore, TrustRecord, TrustState } from './store.js';
 import { equalBytes } from './primitives.js';
 import { DEFAULT_TRUST_MODE, decideNewIdentity, isUsable, type TrustMode } from './trust.js';
+import { bareJid as bare } from '../lib/jid.js';
 
 export type { Bundle } from './device.js';
 export type { TrustMode } from './trust.js';
@@ -144,10 +145,6 @@ const NO_KEY_TEXT =
   'the message was not encrypted for this device: the sender does not know or does not trust it yet ' +
   '(ask them to refresh your devices and trust this fingerprint)';
 
-function bare(jid: string): string {
-  const i = jid.indexOf('/');
-  return (i >= 0 ? jid.slice(0, i) : jid).toLowerCase();
-}
 
 function describeError(e: unknown): string {
   if (isOmemoError(e)) return `${e.code}: ${e.message}`;

@@ -96,26 +96,14 @@ export function findAesgcmUrls(text: string): string[] {
   // A Set, not a scan of the links so far: a body of thousands of links stays linear.
   const out = new Set<string>();
   for (const m of text.matchAll(/aesgcm:\/\/[^\s<>"']+/gi)) {
-    if (out.has(m[0])) continue;
-    try {
-      parseAesgcmUrl(m[0]);
-    } catch {
-      continue;
-    }
-    out.add(m[0]);
+    if (!out.has(m[0]) && isAesgcmUrl(m[0])) out.add(m[0]);
   }
   return [...out];
 }
 
 /** The file name a link points at (last path segment, decoded), safe as a local file name. */
 export function fileNameOf(url: string): string {
-  let last = '';
-  try {
-    const seg = new URL(url).pathname.split('/').filter(Boolean).pop() ?? '';
-    last = decodeURIComponent(seg);
-  } catch {
-    last = '';
-  }
+  const last = lastPathSegment(url);
   // No path separators, control characters or dot-only names: the name comes from a contact.
   const clean = last.replace(/[/\\\u0000-\u001f\u007f]/g, '_').replace(/^\.+/, '').slice(0, 200);
   return clean || 'download';
@@ -130,4 +118,23 @@ export function createMediaEncryptStream(secret: MediaSecret): Transform {
 export function createMediaDecryptStream(secret: MediaSecret): Transform {
   checkSecret(secret);
   return createGcmDecryptStream(secret.key, secret.iv);
+}
+
+/** A link whose key, IV or address is malformed is not a file link. */
+function isAesgcmUrl(candidate: string): boolean {
+  try {
+    parseAesgcmUrl(candidate);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The decoded last path segment of a URL; '' when it has none or is not decodable. */
+function lastPathSegment(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
+  } catch {
+    return '';
+  }
 }

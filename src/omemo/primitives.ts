@@ -165,23 +165,28 @@ function nodeX25519Priv(priv: Uint8Array, knownPub?: Uint8Array): nodeCrypto.Key
   const d = b64url(priv);
   let key = x25519PrivCache.get(d);
   if (key) return key;
-  try {
-    // JWK import is ~10x cheaper than DER on Node 20. Node validates that `x` is present but builds
-    // the key from `d` alone, so a placeholder is fine when the public half is not known.
-    key = nodeCrypto.createPrivateKey({
-      key: { kty: 'OKP', crv: 'X25519', d, x: knownPub ? b64url(knownPub) : ZERO_X },
-      format: 'jwk',
-    });
-  } catch {
-    // A Node that checks `x` against `d` would refuse the placeholder: fall back to PKCS#8.
-    key = nodeCrypto.createPrivateKey({
+  // A Node that checks `x` against `d` would refuse the placeholder: then PKCS#8.
+  key =
+    x25519PrivFromJwk(d, knownPub) ??
+    nodeCrypto.createPrivateKey({
       key: Buffer.from(concatBytes(X25519_PKCS8_PREFIX, priv)),
       format: 'der',
       type: 'pkcs8',
     });
-  }
   x25519PrivCache.set(d, key);
   return key;
+}
+
+/**
+ * JWK import is ~10x cheaper than DER on Node 20. Node validates that `x` is present but builds
+ * the key from `d` alone, so a placeholder is fine when the public half is not known.
+ */
+function x25519PrivFromJwk(d: string, knownPub?: Uint8Array): nodeCrypto.KeyObject | undefined {
+  try {
+    return nodeCrypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d, x: knownPub ? b64url(knownPub) : ZERO_X }, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
 }
 
 function nodeX25519Pub(pub: Uint8Array): nodeCrypto.KeyObject {

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { closeSync, openSync, chmodSync } from 'node:fs';
 import * as path from 'node:path';
 import { FILE_MODE } from './profile.js';
+import { bareJid as bare } from '../lib/jid.js';
 
 export type LoggingMode = 'on' | 'redact' | 'off';
 
@@ -70,10 +71,6 @@ export interface SyncState {
   lastArchiveId?: string;
 }
 
-function bare(j: string): string {
-  const i = j.indexOf('/');
-  return (i === -1 ? j : j.slice(0, i)).toLowerCase();
-}
 
 /** One ISO form (UTC, milliseconds) so stamps from servers and from us sort as text. */
 function normStamp(s: string): string {

@@ -3,6 +3,7 @@
 // changes once the new content is durable, so a failed write leaves memory and disk agreeing.
 import { Low, type Adapter } from 'lowdb';
 import { atomicWriteFile, readFileIfExists } from './profile.js';
+import { settled } from '../lib/diagnostics.js';
 
 export class AtomicJsonAdapter<T> implements Adapter<T> {
   constructor(readonly file: string) {}
@@ -54,7 +55,7 @@ export class JsonDoc<T> {
       return result;
     };
     const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
+    this.chain = settled(p); // the caller gets the failure
     return p;
   }
 }

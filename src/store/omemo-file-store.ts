@@ -23,6 +23,7 @@ import { toHex } from '../omemo/keys.js';
 import { JsonDoc } from './json-doc.js';
 import { ensureDir, fsyncDir, isTempFile, readFileIfExists } from './profile.js';
 import { SessionLog, readLog } from './session-log.js';
+import { logged } from '../lib/diagnostics.js';
 
 type B64 = string;
 interface KeyPairJson {
@@ -289,7 +290,7 @@ export class FileOmemoStore implements OmemoStore {
     this.indexAdd(stem, addr.deviceId);
     if (this.legacyJson.delete(name)) {
       // The log is durable and read first; the old file only has to go eventually.
-      await fsp.unlink(jsonFile).catch(() => undefined);
+      await fsp.unlink(jsonFile).catch(logged(`store: remove migrated ${jsonFile}`));
     }
   }
 

@@ -4,6 +4,7 @@
 import { promises as fsp, constants as fsc, openSync, closeSync, writeSync, readFileSync, unlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { logged, reportCaught, settled } from '../lib/diagnostics.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -44,7 +45,7 @@ export function atomicWriteFile(file: string, data: Uint8Array | string, mode = 
     () => doAtomicWrite(key, data, mode),
     () => doAtomicWrite(key, data, mode),
   );
-  const tail = next.catch(() => undefined);
+  const tail = settled(next); // the caller gets the failure
   writeChains.set(key, tail);
   void tail.then(() => {
     if (writeChains.get(key) === tail) writeChains.delete(key);
@@ -62,15 +63,15 @@ async function doAtomicWrite(file: string, data: Uint8Array | string, mode: numb
     await fh.writeFile(data);
     await fh.sync();
   } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
+    await fh.close().catch(logged('store: close a failed temp file'));
+    await fsp.unlink(tmp).catch(logged('store: remove a failed temp file'));
     throw e;
   }
   await fh.close();
   try {
     await fsp.rename(tmp, file);
   } catch (e) {
-    await fsp.unlink(tmp).catch(() => undefined);
+    await fsp.unlink(tmp).catch(logged('store: remove a temp file after a failed rename'));
     throw e;
   }
   await fsyncDir(dir);
@@ -80,8 +81,9 @@ export async function fsyncDir(dir: string): Promise<void> {
   const dh = await fsp.open(dir, fsc.O_RDONLY);
   try {
     await dh.sync();
-  } catch {
+  } catch (e) {
     // Some filesystems refuse fsync on directories (EINVAL); the rename is still atomic there.
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') reportCaught(`store: fsync directory ${dir}`, e, 'warn');
   } finally {
     await dh.close();
   }
@@ -180,8 +182,8 @@ export async function acquireLock(dir: string): Promise<ProfileLock> {
       if (readLockPid(file) === process.pid) {
         try {
           unlinkSync(file);
-        } catch {
-          // already gone
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') reportCaught(`store: remove lock ${file}`, e, 'warn');
         }
       }
     };

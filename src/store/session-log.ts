@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { FILE_MODE, atomicWriteFile, fsyncDir, readFileIfExists } from './profile.js';
 import * as path from 'node:path';
+import { logged, settled } from '../lib/diagnostics.js';
 
 export const LOG_MAGIC = Buffer.from('XCSLOG1\n', 'latin1');
 const FRAME_HEADER = 8;
@@ -103,7 +104,7 @@ export class SessionLog {
   append(owner: LogOwner, record: Uint8Array): Promise<void> {
     const run = () => this.doAppend(owner, record);
     const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
+    this.chain = settled(p); // the caller gets the failure
     return p;
   }
 
@@ -168,7 +169,7 @@ export class SessionLog {
   private async close(): Promise<void> {
     const fh = this.fh;
     this.fh = undefined;
-    await fh?.close().catch(() => undefined);
+    await fh?.close().catch(logged('store: close a session log'));
   }
 
 }

@@ -1,10 +1,12 @@
-// Catch-up from our own archive (XEP-0313) after connecting, and paging back through a window.
+// Reading our own archive (XEP-0313): everything since the last id we stored, and pages back
+// through a window. catch-up.ts drives it.
 // The session holds live messages while this runs, so everything is decrypted in archive order
 // with the OMEMO manager in catch-up mode (prekeys replaced, empty replies sent, only at the end).
-import type { XchatEvent } from './api.js';
-import type { ArchivedMessage, IncomingMessage, XmppPort } from './ports.js';
-import type { HistoryCore } from './history.js';
-import { rowToEvent } from './history.js';
+import type { XchatEvent } from '../api.js';
+import type { ArchivedMessage, IncomingMessage, XmppPort } from '../ports.js';
+import type { HistoryCore } from '../history.js';
+import { rowToEvent } from '../history.js';
+import { bareJid as bareOf } from '../../lib/jid.js';
 
 export const CATCH_UP_PAGE = 250;
 export const OLDER_PAGE = 50;
@@ -99,7 +101,3 @@ export async function fetchOlder(
   return { events, ...(page.first ? { first: page.first } : {}), complete: page.complete || page.count === 0, unreadable };
 }
 
-function bareOf(j: string): string {
-  const i = j.indexOf('/');
-  return (i === -1 ? j : j.slice(0, i)).toLowerCase();
-}

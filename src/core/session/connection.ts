@@ -1,0 +1,107 @@
+// Connecting and disconnecting one account: the password, the XMPP port (or the connection started
+// early), our OMEMO identity online, the events of the connection routed to the parts that handle
+// them, rooms rejoined and the archive read.
+import { execFile } from 'node:child_process';
+import type { AccountSettings, ConnectOptions } from '../api.js';
+import type { XmppConnectParams, XmppPort } from '../ports.js';
+import type { MucCore } from '../muc/index.js';
+import { bareJid } from '../../lib/jid.js';
+import { errText, type SessionContext } from './context.js';
+import type { Identity } from './identity.js';
+import type { DeviceLists } from './device-lists.js';
+import type { CatchUp } from './catch-up.js';
+import type { Contacts } from './contacts.js';
+
+export class Connection {
+  constructor(
+    private readonly ctx: SessionContext,
+    private readonly identity: Identity,
+    private readonly deviceLists: DeviceLists,
+    private readonly catchUp: CatchUp,
+    private readonly contacts: Contacts,
+    private readonly muc: MucCore,
+  ) {}
+
+  async connect(opts: ConnectOptions): Promise<void> {
+    const jid = bareJid(opts.jid);
+    const settings = await this.ctx.deps.accounts.get(jid);
+    const password = await this.password(opts, settings);
+    this.ctx.emit({ event: 'status', status: 'connecting', jid });
+    const params: XmppConnectParams = {
+      jid,
+      password,
+      server: opts.server ?? settings?.server,
+      port: opts.port ?? settings?.port,
+      tls: opts.tls ?? settings?.tls ?? 'force',
+    };
+    const early = this.ctx.deps.takeEarlyConnection?.(params);
+    const xmpp = early?.xmpp ?? this.ctx.deps.createXmpp();
+    this.wire(xmpp);
+    this.ctx.port = xmpp;
+    const account = await this.identity.load(jid);
+    // From here on the session is in the state a fresh connection would find it in.
+    early?.release();
+    const fullJid = await (early ? early.connected : xmpp.connect(params));
+    const link = { state: 'online' as const, xmpp, fullJid, jid, omemo: account.omemo };
+    this.ctx.link = link;
+    await this.ctx.queue.run(() => this.deviceLists.setUpOwn(link)).catch((e: unknown) => {
+      this.catchUp.releaseHeld();
+      throw e;
+    });
+    this.ctx.emit({ event: 'status', status: 'online', jid: fullJid });
+    this.ctx.track(this.muc.online()).catch((e) => this.ctx.error(`joining rooms failed: ${errText(e)}`));
+    this.ctx.background('catching up from the archive failed', () => this.catchUp.run());
+  }
+
+  async disconnect(): Promise<void> {
+    await this.ctx.drain();
+    const x = this.ctx.port;
+    this.ctx.port = undefined;
+    this.ctx.link = { state: 'offline' };
+    if (x) await x.disconnect();
+    this.ctx.emit({ event: 'status', status: 'offline' });
+  }
+
+  private wire(x: XmppPort): void {
+    this.catchUp.hold();
+    this.muc.attach(x);
+    x.on('message', (m) => this.catchUp.receive(m));
+    x.on('error', (e) => this.ctx.error(e.message, e.from));
+    x.on('warning', (message) => this.ctx.warn(message));
+    x.on('offline', (reason) => {
+      this.ctx.link = { state: 'offline' };
+      this.contacts.state.clearPresence();
+      this.ctx.emit({ event: 'status', status: 'offline' });
+      if (reason) this.ctx.info(`disconnected: ${reason}`);
+    });
+    x.on('subscription', (s) => this.ctx.emit({ event: 'subscription', from: s.from, type: s.type }));
+    x.on('roster', (items) => this.contacts.state.setItems(items));
+    x.on('presence', (p) => {
+      this.contacts.state.onPresence(p);
+      const link = this.ctx.onlineOrUndefined();
+      if (link && p.from === link.fullJid) return; // the server reflecting our own presence
+      const show = p.type === 'unavailable' ? 'offline' : p.show === 'away' || p.show === 'xa' || p.show === 'dnd' || p.show === 'chat' ? p.show : 'online';
+      this.ctx.emit({ event: 'presence', jid: p.from, show, ...(p.status ? { status: p.status } : {}) });
+    });
+    x.on('devicelist', (d) => this.ctx.background(`device list of ${d.jid} could not be handled`, () => this.deviceLists.onNotification(d.jid, d.ids), d.jid));
+  }
+
+  private async password(opts: ConnectOptions, settings?: AccountSettings): Promise<string> {
+    if (opts.password) return opts.password;
+    const env = this.ctx.deps.env ?? process.env;
+    if (env.XCHAT_PASSWORD) return env.XCHAT_PASSWORD;
+    const command = settings?.eval_password;
+    if (command) {
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile('/bin/sh', ['-c', command], { timeout: 30_000 }, (err, stdout) =>
+          err ? reject(new Error(`eval_password failed: ${err.message}`)) : resolve(stdout),
+        );
+      });
+      const line = out.split('\n')[0];
+      if (line) return line;
+    }
+    throw new Error(
+      `no password for ${opts.jid}: set XCHAT_PASSWORD, use --password-file, or /account set ${opts.jid} eval_password "CMD"`,
+    );
+  }
+}

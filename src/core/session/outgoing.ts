@@ -1,0 +1,95 @@
+// Outgoing 1:1 messages in the chat's mode (an OMEMO chat never falls back to plaintext), and the
+// actions built on them: corrections, retractions, chat states.
+import { randomUUID } from 'node:crypto';
+import type { ChatState, Encryption } from '../api.js';
+import type { MessageExtras } from '../../xmpp/message-extras.js';
+import { RETRACT_FALLBACK_BODY, type MessageExtrasCore } from '../message-extras.js';
+import { bareJid } from '../../lib/jid.js';
+import { errText, type SessionContext } from './context.js';
+import type { OmemoIo } from './omemo-io.js';
+import type { Chats } from './chats.js';
+import type { MucCore } from '../muc/index.js';
+
+export interface SendOptions {
+  plain?: boolean;
+  /** Encrypted whatever the chat's mode (a file link carries the file's key). */
+  omemo?: boolean;
+  extras?: MessageExtras;
+  /** No 'sent' event (corrections and retractions report themselves). */
+  quiet?: boolean;
+}
+
+export class Outgoing {
+  constructor(
+    private readonly ctx: SessionContext,
+    private readonly io: OmemoIo,
+    private readonly chats: Chats,
+    private readonly extras: MessageExtrasCore,
+    private readonly muc: MucCore,
+  ) {}
+
+  sendMessage(to: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {
+    const jid = bareJid(to);
+    if (this.muc.isRoom(jid)) return this.ctx.track(this.ctx.queue.run(() => this.muc.send(jid, text, opts)));
+    return this.ctx.track(this.ctx.queue.run(() => this.send(jid, text, opts).then(() => undefined)));
+  }
+
+  /** Runs on the session queue. */
+  async send(jid: string, text: string, opts: SendOptions): Promise<{ id: string; encryption: Encryption }> {
+    const x = this.ctx.online().xmpp;
+    const id = randomUUID();
+    const extras = { ...this.extras.outgoing(jid, id), ...opts.extras };
+    const mode = opts.plain ? 'none' : opts.omemo ? 'omemo' : await this.chats.encryptionOf(jid);
+    if (mode === 'none') {
+      await x.sendPlain(jid, text, id, extras);
+      this.extras.afterSend(jid, id, extras);
+      if (!opts.quiet) this.ctx.emit({ event: 'sent', to: jid, id, body: text, encryption: 'none' });
+      return { id, encryption: 'none' };
+    }
+    this.chats.set(jid, 'omemo');
+    const element = await this.io.encryptOrRefuse({ chat: jid, readers: [jid], text });
+    await x.sendEncrypted(jid, element, id, { extras });
+    this.extras.afterSend(jid, id, extras);
+    if (!opts.quiet) this.ctx.emit({ event: 'sent', to: jid, id, body: text, encryption: 'omemo', devices: element.keys.length });
+    return { id, encryption: 'omemo' };
+  }
+
+  typing(jid: string, state: ChatState): void {
+    const chat = bareJid(jid);
+    if (!this.ctx.connected) return;
+    this.ctx
+      .track(
+        this.ctx.queue.run(async () => {
+          const s = this.extras.stateToSend(chat, state);
+          const link = this.ctx.onlineOrUndefined();
+          if (s && link) await link.xmpp.sendSignal(chat, { chatState: s });
+        }),
+      )
+      .catch((e) => this.ctx.error(`could not send chat state to ${chat}: ${errText(e)}`, chat));
+  }
+
+  correctLast(text: string, jid?: string): Promise<void> {
+    const chat = this.ctx.chatFor(jid, '/correct');
+    // Inside the queue: "last message" must include sends queued before this line.
+    return this.ctx.track(
+      this.ctx.queue.run(async () => {
+        const orig = this.extras.lastSent(chat);
+        if (!orig) throw new Error(`no message of yours to correct in the chat with ${chat}`);
+        const r = await this.send(chat, text, { extras: { replaceId: orig }, quiet: true });
+        this.ctx.emit({ event: 'correction', from: this.ctx.account?.jid ?? '', to: chat, id: orig, new_id: r.id, body: text, encryption: r.encryption, stamp: new Date().toISOString() });
+      }),
+    );
+  }
+
+  retractLast(jid?: string): Promise<void> {
+    const chat = this.ctx.chatFor(jid, '/retract');
+    return this.ctx.track(
+      this.ctx.queue.run(async () => {
+        const orig = this.extras.lastSent(chat);
+        if (!orig) throw new Error(`no message of yours to retract in the chat with ${chat}`);
+        await this.send(chat, RETRACT_FALLBACK_BODY, { extras: { retractId: orig, receiptRequest: false }, quiet: true });
+        this.ctx.emit({ event: 'retraction', from: this.ctx.account?.jid ?? '', to: chat, id: orig });
+      }),
+    );
+  }
+}
