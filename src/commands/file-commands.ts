@@ -2,7 +2,7 @@
 // the core's file sharing (src/core/files.ts).
 import type { CoreApi } from '../core/api.js';
 import { UsageError } from './parser.js';
-import type { CommandContext, CommandDef, RawArgs } from './table.js';
+import type { CommandContext, CommandDef, RawArgs } from './command-def.js';
 
 const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
 

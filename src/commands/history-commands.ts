@@ -2,7 +2,7 @@
 // the table by table.ts. They act on the core's local history and the server archive.
 import type { CoreApi } from '../core/api.js';
 import { UsageError } from './parser.js';
-import type { CommandContext, CommandDef } from './table.js';
+import type { CommandContext, CommandDef } from './command-def.js';
 
 const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
 

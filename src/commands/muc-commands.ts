@@ -2,7 +2,7 @@
 // /bookmark), as in Profanity; spliced into the table by table.ts. They act on core.muc.
 import type { CoreApi, MucApi, RoomSetting } from '../core/api.js';
 import { UsageError } from './parser.js';
-import type { CommandContext, CommandDef } from './table.js';
+import type { CommandContext, CommandDef } from './command-def.js';
 
 const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
 

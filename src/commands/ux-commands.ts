@@ -4,7 +4,7 @@ import { displayFingerprint } from '../lib/fingerprint.js';
 import type { ContactView, DeviceView } from '../core/api.js';
 import { STATUS_SHOWS, describePresence, type StatusShow } from '../core/roster.js';
 import { UsageError } from './parser.js';
-import type { CommandContext, CommandDef } from './table.js';
+import type { CommandContext, CommandDef } from './command-def.js';
 
 const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
 

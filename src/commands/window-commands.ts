@@ -2,7 +2,7 @@
 // spliced into the table by table.ts. They act on ctx.windows, which only the TUI provides.
 import type { WindowsApi, Window } from '../core/windows.js';
 import { UsageError } from './parser.js';
-import type { CommandContext, CommandDef } from './table.js';
+import type { CommandContext, CommandDef } from './command-def.js';
 
 function windows(ctx: CommandContext): WindowsApi {
   if (!ctx.windows) throw new Error('windows exist only in the full-screen UI (run `xchat` without a subcommand)');

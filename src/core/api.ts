@@ -5,14 +5,12 @@ import type { OmemoErrorCode } from '../omemo/errors.js';
 import type { ChatState } from '../xmpp/message-extras.js';
 export type { ChatState } from '../xmpp/message-extras.js';
 import type { ContactView, StatusShow } from './roster.js';
-import type { VerifyPlan } from './verify-uri.js';
+import type { UriDevice } from '../omemo/uri.js';
 export type { ContactView, ResourcePresence, StatusShow } from './roster.js';
-export type { VerifyPlan } from './verify-uri.js';
 
-export type TlsPolicy = 'force' | 'allow' | 'disable';
-export type OmemoPolicy = 'manual' | 'automatic' | 'always';
-export type TrustMode = 'manual' | 'firstusage' | 'blind' | 'btbv';
-export type Encryption = 'omemo' | 'none';
+import type { AccountSettings, Encryption, OmemoPolicy, TlsPolicy, TrustMode } from '../store/account-settings.js';
+export type { AccountSettings, Encryption, OmemoPolicy, TlsPolicy, TrustMode } from '../store/account-settings.js';
+export { OMEMO_POLICIES, TLS_POLICIES, TRUST_MODES } from '../store/account-settings.js';
 
 export interface ConnectOptions {
   jid: string;
@@ -20,6 +18,18 @@ export interface ConnectOptions {
   server?: string;
   port?: number;
   tls?: TlsPolicy;
+}
+
+/** What /omemo verify URI will do with each device the URI lists (core/verify-uri.ts). */
+export interface VerifyPlan {
+  jid: string;
+  /** Listed fingerprints of known devices not verified yet: mark them verified. */
+  toVerify: (UriDevice & { knownAs: number })[];
+  alreadyVerified: UriDevice[];
+  /** The listed device id is known with ANOTHER identity key: never trusted from the URI. */
+  mismatched: (UriDevice & { known: string })[];
+  /** Neither the device id nor the fingerprint is known (or its key was never fetched). */
+  unknown: UriDevice[];
 }
 
 export interface DeviceView {
@@ -111,18 +121,6 @@ export interface MucApi {
   bookmarkList(): Promise<BookmarkView[]>;
   isRoom(jid: string): boolean;
   rooms(): string[];
-}
-
-export interface AccountSettings {
-  jid: string;
-  server?: string;
-  port?: number;
-  tls?: TlsPolicy;
-  eval_password?: string;
-  omemo_policy?: OmemoPolicy;
-  trust_mode?: TrustMode;
-  /** Largest file /url save downloads, in bytes (default 100 MiB). */
-  max_download?: number;
 }
 
 export interface CoreApi {

@@ -3,6 +3,8 @@
 // The session routes incoming messages through receive() and every event through decorate().
 import type { XchatEvent } from './api.js';
 import type { IncomingMessage } from './ports.js';
+import type { RoomMessageIds } from './muc/ports.js';
+export type { RoomMessageIds } from './muc/ports.js';
 import type { HistoryRecord, HistoryRow, LoggingMode, SyncState } from '../store/history.js';
 import { bareJid as bare } from '../lib/jid.js';
 
@@ -26,21 +28,6 @@ export interface HistoryPort {
 }
 
 type MessageEvent = Extract<XchatEvent, { event: 'message' }>;
-
-/** The ids of a room message, as far as the room gave them (src/xmpp/muc.ts MucMessage). */
-export interface RoomMessageIds {
-  room: string;
-  nick: string;
-  id?: string;
-  originId?: string;
-  stanzaId?: string;
-  /** Set when read from the room's archive. */
-  archiveId?: string;
-  /** The room's delay stamp: a history replay, not a live message. */
-  stamp?: string;
-  /** Sent by us (our nick / real JID): matches our stored sent message by its id. */
-  own: boolean;
-}
 
 /** A stored row as the message event the front ends already display (marked archived). */
 export function rowToEvent(r: HistoryRow): XchatEvent {

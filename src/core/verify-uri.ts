@@ -1,19 +1,9 @@
 // /omemo verify URI: compares the fingerprints listed in an OMEMO URI (scanned from a contact's
 // QR code) with the devices we know for that JID. Pure decisions; the session applies them.
-import type { DeviceView } from './api.js';
+import type { DeviceView, VerifyPlan } from './api.js';
+export type { VerifyPlan } from './api.js';
 import type { UriDevice } from '../omemo/uri.js';
 import { formatFingerprint, shortFingerprint } from '../omemo/fingerprint.js';
-
-export interface VerifyPlan {
-  jid: string;
-  /** Listed fingerprints of known devices not verified yet: mark them verified. */
-  toVerify: (UriDevice & { knownAs: number })[];
-  alreadyVerified: UriDevice[];
-  /** The listed device id is known with ANOTHER identity key: never trusted from the URI. */
-  mismatched: (UriDevice & { known: string })[];
-  /** Neither the device id nor the fingerprint is known (or its key was never fetched). */
-  unknown: UriDevice[];
-}
 
 export function planVerify(jid: string, listed: readonly UriDevice[], known: readonly DeviceView[]): VerifyPlan {
   const plan: VerifyPlan = { jid, toVerify: [], alreadyVerified: [], mismatched: [], unknown: [] };

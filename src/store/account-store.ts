@@ -1,7 +1,7 @@
 // Accounts and global settings of one profile: accounts.json (lowdb, 0600, atomic writes).
 // Holds no secrets: passwords come from eval_password, --password-file or XCHAT_PASSWORD.
 import * as path from 'node:path';
-import type { AccountSettings, Encryption, OmemoPolicy, TlsPolicy, TrustMode } from '../core/api.js';
+import type { AccountSettings, Encryption, OmemoPolicy, TlsPolicy, TrustMode } from './account-settings.js';
 import { JsonDoc } from './json-doc.js';
 import { ensureDir } from './profile.js';
 

@@ -2,10 +2,12 @@
 // urn:xmpp:bookmarks:1 node (access_model whitelist: only our own account can read it).
 import { xml, type Element } from '@xmpp/client';
 import { XmppError } from './errors.js';
-import { NS_PUBSUB } from './pep.js';
-import { bareOf, type XmppSession } from './connection.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
+import { NS_BOOKMARKS, NS_PUBSUB } from './ns.js';
+import type { Pep } from './pep.js';
+export { NS_BOOKMARKS } from './ns.js';
 
-export const NS_BOOKMARKS = 'urn:xmpp:bookmarks:1';
 
 export interface Bookmark {
   room: string;
@@ -45,11 +47,14 @@ export function bookmarkFromItem(item: Element): Bookmark | undefined {
 }
 
 export class Bookmarks {
-  constructor(private readonly session: XmppSession) {}
+  constructor(
+    private readonly session: XmppStream,
+    private readonly pep: Pep,
+  ) {}
 
   async list(): Promise<Bookmark[]> {
     try {
-      const items = await this.session.pep.fetchItems(this.session.bareJid, NS_BOOKMARKS);
+      const items = await this.pep.fetchItems(this.session.bareJid, NS_BOOKMARKS);
       return items.map(bookmarkFromItem).filter((b): b is Bookmark => !!b);
     } catch (e) {
       if (e instanceof XmppError && e.condition === 'item-not-found') return [];
@@ -58,7 +63,7 @@ export class Bookmarks {
   }
 
   async add(b: Bookmark): Promise<void> {
-    await this.session.pep.publish(NS_BOOKMARKS, bareOf(b.room), bookmarkToXml(b), BOOKMARK_OPTIONS);
+    await this.pep.publish(NS_BOOKMARKS, bareOf(b.room), bookmarkToXml(b), BOOKMARK_OPTIONS);
   }
 
   async remove(room: string): Promise<void> {

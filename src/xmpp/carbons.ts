@@ -1,7 +1,8 @@
 // Message Carbons (XEP-0280). A carbon is only believed when the outer stanza comes from our own
 // bare JID; anyone else wrapping <sent>/<received> is forging (CVE-2017-5589 class).
 import { xml, type Element } from '@xmpp/client';
-import { bareOf, type XmppSession } from './connection.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
 export const NS_FORWARD = 'urn:xmpp:forward:0';
@@ -31,7 +32,7 @@ export function unwrapCarbon(el: Element, ownBare: string): CarbonUnwrap {
 export class Carbons {
   enabled = false;
 
-  constructor(private readonly session: XmppSession) {}
+  constructor(private readonly session: XmppStream) {}
 
   async enable(): Promise<void> {
     await this.session.iq('set', xml('enable', { xmlns: NS_CARBONS }));

@@ -7,6 +7,10 @@ import tls from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
 import { client as xmppClient, jid as parseJid, xml, type Client, type Element } from '@xmpp/client';
 import { XmppError, CertificateError } from './errors.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+export { bareJid as bareOf } from '../lib/jid.js';
+import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
+export type { IqHandler, XmppErrorEvent, XmppEvents } from './stream.js';
 import { Roster, type RosterItem } from './roster.js';
 import { Presence, type PresenceUpdate, type SubscriptionUpdate } from './presence.js';
 import { Carbons } from './carbons.js';
@@ -17,6 +21,7 @@ import { Messages, type IncomingMessage } from './message.js';
 import { Mam } from './mam.js';
 import { Muc } from './muc.js';
 import { Bookmarks } from './bookmarks.js';
+import { NS_SASL, NS_STREAM, NS_TLS } from './ns.js';
 
 export type TlsMode = 'force' | 'allow' | 'disable';
 
@@ -38,35 +43,6 @@ export interface ConnectOptions {
   earlySocket?: EarlySocket;
 }
 
-export interface XmppErrorEvent {
-  message: string;
-  /** The sender of the offending stanza, when an error is about one. */
-  from?: string;
-  condition?: string;
-  error?: Error;
-}
-
-export interface XmppEvents {
-  online: [{ jid: string }];
-  offline: [{ reason?: string }];
-  error: [XmppErrorEvent];
-  message: [IncomingMessage];
-  'subscription-request': [{ from: string; nick?: string }];
-  subscription: [SubscriptionUpdate];
-  presence: [PresenceUpdate];
-  roster: [RosterItem[]];
-  devicelist: [DeviceListEvent];
-  /** Something the user must know before it happens (e.g. logging in without TLS). */
-  warning: [{ message: string }];
-}
-
-const NS_STREAM = 'http://etherx.jabber.org/streams';
-const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
-const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
-
-/** Return an Element (the result's child), true (an empty result), or an <error/> element. */
-export type IqHandler = (ctx: { stanza: Element; element: Element }) => Element | true | Promise<Element | true>;
-
 interface PendingIq {
   to?: string;
   resolve: (el: Element) => void;
@@ -74,7 +50,7 @@ interface PendingIq {
   timer: NodeJS.Timeout;
 }
 
-export class XmppSession extends EventEmitter<XmppEvents> {
+export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream {
   client: Client | null = null;
   /** Our full JID once online. */
   jid = '';
@@ -101,13 +77,13 @@ export class XmppSession extends EventEmitter<XmppEvents> {
     super();
     this.disco = new Disco(this);
     this.roster = new Roster(this);
-    this.presence = new Presence(this);
+    this.presence = new Presence(this, this.disco);
     this.carbons = new Carbons(this);
-    this.pep = new Pep(this);
-    this.messages = new Messages(this);
+    this.pep = new Pep(this, this.disco);
+    this.messages = new Messages(this, this.carbons);
     this.mam = new Mam(this);
-    this.muc = new Muc(this);
-    this.bookmarks = new Bookmarks(this);
+    this.muc = new Muc(this, this.disco);
+    this.bookmarks = new Bookmarks(this, this.pep);
   }
 
   get isOnline(): boolean {
@@ -437,10 +413,6 @@ function useEarlySocket(c: Client, early: EarlySocket): void {
   };
 }
 
-export function bareOf(j: string): string {
-  const slash = j.indexOf('/');
-  return (slash === -1 ? j : j.slice(0, slash)).toLowerCase();
-}
 
 export function stanzaError(el: Element): XmppError {
   const err = el.getChild('error');

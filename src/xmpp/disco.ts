@@ -1,12 +1,11 @@
 // disco#info responder and XEP-0115 entity capabilities. @xmpp/client answers no disco#info by
 // itself, and Prosody's PEP only sends +notify events to clients whose caps it has resolved.
 import { xml, type Element } from '@xmpp/client';
-import type { XmppSession } from './connection.js';
+import type { XmppStream } from './stream.js';
+import { NS_CAPS, NS_DISCO_INFO, NS_STANZAS } from './ns.js';
+export { NS_DISCO_INFO, NS_CAPS } from './ns.js';
 
-export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-export const NS_CAPS = 'http://jabber.org/protocol/caps';
 export const CAPS_NODE = 'https://xchat.invalid/caps';
-const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 export interface Identity {
   category: string;
@@ -15,7 +14,7 @@ export interface Identity {
 }
 
 // SHA-1 lives in src/omemo/primitives.ts, which also carries the OMEMO crypto libraries; it is
-// loaded on first use so that a connection attempt never waits for them (XmppSession.connect
+// loaded on first use so that a connection attempt never waits for them (XmppStream.connect
 // loads it while logging in, before anything needs a caps hash).
 let sha1: ((d: Uint8Array) => Uint8Array) | undefined;
 
@@ -45,7 +44,7 @@ export class Disco {
     'eu.siacs.conversations.axolotl',
   ]);
 
-  constructor(session: XmppSession) {
+  constructor(session: XmppStream) {
     session.handleIqGet(NS_DISCO_INFO, 'query', async ({ element }) => {
       await loadCapsHash(); // a query could in principle beat connect()'s own load
       return this.answer(element);

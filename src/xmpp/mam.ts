@@ -4,14 +4,13 @@
 // our own account (no `from`, or our bare JID) or that room. Anyone else injecting results could
 // otherwise plant messages "from" any contact in our history.
 import { xml, type Element } from '@xmpp/client';
-import { NS_DELAY, NS_FORWARD } from './carbons.js';
 import { parseMessage, type IncomingMessage } from './message.js';
-import { bareOf, type XmppSession } from './connection.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
 import { parseMucMessage, type MucMessage } from './muc.js';
+import { NS_DATA, NS_DELAY, NS_FORWARD, NS_MAM, NS_RSM } from './ns.js';
+export { NS_MAM, NS_RSM } from './ns.js';
 
-export const NS_MAM = 'urn:xmpp:mam:2';
-export const NS_RSM = 'http://jabber.org/protocol/rsm';
-const NS_DATA = 'jabber:x:data';
 
 export interface ArchivedMessage extends IncomingMessage {
   archiveId: string;
@@ -61,7 +60,7 @@ let queryCounter = 0;
 export class Mam {
   private readonly active = new Map<string, Active>();
 
-  constructor(private readonly session: XmppSession) {}
+  constructor(private readonly session: XmppStream) {}
 
   /** One page of a room's archive (oldest first). */
   async queryRoom(room: string, q: Omit<MamQuery, 'with'> = {}): Promise<RoomMamPage> {

@@ -2,16 +2,9 @@
 // states (XEP-0085), corrections (XEP-0308), retractions (XEP-0424, old fasten form and :1) and the
 // origin-id (XEP-0359) they refer to. Pure build/parse; message.ts puts them on the stanzas.
 import { xml, type Element } from '@xmpp/client';
+import { NS_CHATSTATES, NS_CORRECT, NS_FALLBACK, NS_FASTEN, NS_HINTS, NS_RECEIPTS, NS_RETRACT0, NS_RETRACT1, NS_SID } from './ns.js';
+export { NS_RECEIPTS, NS_CHATSTATES, NS_CORRECT, NS_FASTEN, NS_RETRACT0, NS_RETRACT1, NS_FALLBACK } from './ns.js';
 
-export const NS_RECEIPTS = 'urn:xmpp:receipts';
-export const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates';
-export const NS_CORRECT = 'urn:xmpp:message-correct:0';
-export const NS_FASTEN = 'urn:xmpp:fasten:0';
-export const NS_RETRACT0 = 'urn:xmpp:message-retract:0';
-export const NS_RETRACT1 = 'urn:xmpp:message-retract:1';
-export const NS_FALLBACK = 'urn:xmpp:fallback:0';
-const NS_SID = 'urn:xmpp:sid:0';
-const NS_HINTS = 'urn:xmpp:hints';
 
 export const CHAT_STATES = ['active', 'composing', 'paused', 'inactive', 'gone'] as const;
 export type ChatState = (typeof CHAT_STATES)[number];

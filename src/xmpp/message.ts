@@ -1,33 +1,18 @@
 // Chat messages: plain, OMEMO-encrypted and key-transport sending; parsing of incoming ones
 // (carbons unwrapped by carbons.ts rules). With <encrypted> present the body is never the text.
 import { xml, type Element } from '@xmpp/client';
-import { encryptedFromXml, encryptedToXml, NS_AXOLOTL, type EncryptedElement } from './omemo-xml.js';
-import { NS_DELAY } from './carbons.js';
-import { bareOf, type XmppSession } from './connection.js';
+import type { IncomingMessage, MessageType } from './types.js';
+export type { IncomingMessage, MessageType } from './types.js';
+import { encryptedFromXml, encryptedToXml, type EncryptedElement } from './omemo-xml.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
 import { buildSignalMessage, extrasToXml, hasExtras, parseExtras, type MessageExtras } from './message-extras.js';
+import { NS_AXOLOTL, NS_DELAY, NS_EME, NS_HINTS, NS_SID } from './ns.js';
+import type { Carbons } from './carbons.js';
+export { NS_EME, NS_HINTS, NS_SID } from './ns.js';
 
-export const NS_EME = 'urn:xmpp:eme:0';
-export const NS_HINTS = 'urn:xmpp:hints';
-export const NS_SID = 'urn:xmpp:sid:0';
 export const OMEMO_FALLBACK_BODY = "I sent you an OMEMO encrypted message but your client doesn't seem to support that.";
 
-export type MessageType = 'chat' | 'groupchat' | 'normal' | 'headline' | 'error';
-
-export interface IncomingMessage {
-  from: string;
-  to: string;
-  type: MessageType;
-  id?: string;
-  /** Plain body; absent whenever `encrypted` is present (that body is only a fallback). */
-  body?: string;
-  encrypted?: EncryptedElement | { error: string };
-  carbon?: 'sent' | 'received';
-  stamp?: string;
-  /** XEP-0359 stanza-id assigned by our server (or by the room for groupchat). */
-  stanzaId?: string;
-  /** Receipts, chat states, correction, retraction, origin-id (message-extras.ts). */
-  extras?: MessageExtras;
-}
 
 let idCounter = 0;
 export function newMessageId(): string {
@@ -105,7 +90,10 @@ export function parseMessage(
 }
 
 export class Messages {
-  constructor(private readonly session: XmppSession) {}
+  constructor(
+    private readonly session: XmppStream,
+    private readonly carbons: Carbons,
+  ) {}
 
   async sendChat(to: string, body: string, opts: { id?: string; type?: MessageType; extras?: MessageExtras } = {}): Promise<string> {
     const el = buildChatMessage(to, body, opts);
@@ -140,7 +128,7 @@ export class Messages {
       s.emitError(`message to ${el.attrs.from ?? '?'} bounced: ${cond}`, { from: el.attrs.from, condition: cond });
       return;
     }
-    const c = s.carbons.unwrap(el);
+    const c = this.carbons.unwrap(el);
     if (c.kind === 'forged') {
       s.emitError(`dropped a forged carbon from ${c.from}: ${c.reason}`, { from: c.from, condition: 'forged-carbon' });
       return;

@@ -1,24 +1,17 @@
 // Multi-User Chat (XEP-0045): join/leave/nick, occupant presence, groupchat messages, subject,
 // invites, room disco, owner configuration (muc#owner forms) and affiliation lists (muc#admin).
-// Parsing is pure (exported for tests); the Muc class is one per XmppSession and has its own events.
+// Parsing is pure (exported for tests); the Muc class is one per XmppStream and has its own events.
 import { EventEmitter } from 'node:events';
 import { xml, type Element } from '@xmpp/client';
-import { encryptedFromXml, encryptedToXml, NS_AXOLOTL, type EncryptedElement } from './omemo-xml.js';
-import { NS_DELAY } from './carbons.js';
-import { NS_DISCO_INFO } from './disco.js';
-import { NS_EME, NS_HINTS, NS_SID, OMEMO_FALLBACK_BODY, newMessageId } from './message.js';
+import { encryptedFromXml, encryptedToXml, type EncryptedElement } from './omemo-xml.js';
+import { OMEMO_FALLBACK_BODY, newMessageId } from './message.js';
 import { XmppError } from './errors.js';
-import { bareOf, type XmppSession } from './connection.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
+import { NS_AXOLOTL, NS_CONFERENCE, NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_EME, NS_HINTS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, NS_STANZAS } from './ns.js';
+import type { Disco } from './disco.js';
+export { NS_MUC, NS_MUC_USER, NS_MUC_ADMIN, NS_MUC_OWNER, NS_DISCO_ITEMS, NS_CONFERENCE, NS_DATA, NS_OCCUPANT_ID } from './ns.js';
 
-export const NS_MUC = 'http://jabber.org/protocol/muc';
-export const NS_MUC_USER = `${NS_MUC}#user`;
-export const NS_MUC_ADMIN = `${NS_MUC}#admin`;
-export const NS_MUC_OWNER = `${NS_MUC}#owner`;
-export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
-export const NS_CONFERENCE = 'jabber:x:conference';
-export const NS_DATA = 'jabber:x:data';
-const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-export const NS_OCCUPANT_ID = 'urn:xmpp:occupant-id:0';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none';
 export const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'outcast', 'none'];
@@ -283,10 +276,13 @@ interface PendingJoin {
 export class Muc extends EventEmitter<MucEvents> {
   private readonly joining = new Map<string, PendingJoin>();
 
-  constructor(private readonly session: XmppSession) {
+  constructor(
+    private readonly session: XmppStream,
+    private readonly disco: Disco,
+  ) {
     super();
-    session.disco.addFeature(NS_MUC);
-    session.disco.addFeature(NS_CONFERENCE);
+    disco.addFeature(NS_MUC);
+    disco.addFeature(NS_CONFERENCE);
   }
 
   /** Consumes MUC presence; true when `el` was one. */
@@ -338,7 +334,7 @@ export class Muc extends EventEmitter<MucEvents> {
       }, opts.timeoutMs ?? 15_000);
       timer.unref();
       this.joining.set(r, { resolve, reject, timer });
-      this.session.send(xml('presence', { to: `${r}/${nick}` }, x, this.session.disco.capsElement())).catch((e: Error) => {
+      this.session.send(xml('presence', { to: `${r}/${nick}` }, x, this.disco.capsElement())).catch((e: Error) => {
         clearTimeout(timer);
         this.joining.delete(r);
         reject(e);
@@ -352,7 +348,7 @@ export class Muc extends EventEmitter<MucEvents> {
 
   /** Changes nick: the answer is a 303 presence, or an error presence (conflict) emitted as an event. */
   async changeNick(room: string, nick: string): Promise<void> {
-    await this.session.send(xml('presence', { to: `${bareOf(room)}/${nick}` }, this.session.disco.capsElement()));
+    await this.session.send(xml('presence', { to: `${bareOf(room)}/${nick}` }, this.disco.capsElement()));
   }
 
   async setSubject(room: string, subject: string): Promise<void> {

@@ -5,10 +5,11 @@ import { parse as ltxParse } from 'ltx';
 import { OmemoError } from '../omemo/errors.js';
 import type { EncryptedElement } from '../omemo/manager.js';
 import type { Bundle } from '../omemo/device.js';
+import { NS_AXOLOTL } from './ns.js';
+export { NS_AXOLOTL } from './ns.js';
 
 export type { EncryptedElement, Bundle };
 
-export const NS_AXOLOTL = 'eu.siacs.conversations.axolotl';
 export const NODE_DEVICELIST = `${NS_AXOLOTL}.devicelist`;
 export const NODE_BUNDLES_PREFIX = `${NS_AXOLOTL}.bundles:`;
 export const MAX_DEVICE_ID = 0x7fffffff;

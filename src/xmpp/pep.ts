@@ -2,33 +2,17 @@
 // (reconfiguring the node on precondition-not-met), fetch them, and turn +notify events into
 // 'devicelist' events attributed to the publisher (the event's `from`), never to payload JIDs.
 import { xml, type Element } from '@xmpp/client';
+import type { DeviceListEvent } from './types.js';
+export type { DeviceListEvent } from './types.js';
 import { XmppError } from './errors.js';
-import { bareOf, type XmppSession } from './connection.js';
-import {
-  NODE_DEVICELIST,
-  bundleFromXml,
-  bundleNode,
-  bundleToXml,
-  deviceListFromXml,
-  deviceListToXml,
-  listSome,
-  NS_AXOLOTL,
-  type DeviceListParse,
-  type XmlBundle,
-} from './omemo-xml.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
+import { NODE_DEVICELIST, bundleFromXml, bundleNode, bundleToXml, deviceListFromXml, deviceListToXml, listSome, type DeviceListParse, type XmlBundle,  } from './omemo-xml.js';
+import { NS_AXOLOTL, NS_PUBSUB, NS_PUBSUB_EVENT, NS_PUBSUB_OWNER } from './ns.js';
+import type { Disco } from './disco.js';
+export { NS_PUBSUB, NS_PUBSUB_EVENT, NS_PUBSUB_OWNER, NS_PUBSUB_ERRORS } from './ns.js';
 
-export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
-export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
-export const NS_PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
-export const NS_PUBSUB_ERRORS = 'http://jabber.org/protocol/pubsub#errors';
 
-export interface DeviceListEvent {
-  /** The publisher: the bare `from` of the event message. */
-  jid: string;
-  ids: number[];
-  /** Junk ids that were dropped. */
-  dropped: string[];
-}
 
 function dataForm(formType: string, fields: Record<string, string>): Element {
   return xml(
@@ -40,8 +24,11 @@ function dataForm(formType: string, fields: Record<string, string>): Element {
 }
 
 export class Pep {
-  constructor(private readonly session: XmppSession) {
-    session.disco.addFeature(`${NODE_DEVICELIST}+notify`);
+  constructor(
+    private readonly session: XmppStream,
+    disco: Disco,
+  ) {
+    disco.addFeature(`${NODE_DEVICELIST}+notify`);
   }
 
   /**

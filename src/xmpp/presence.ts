@@ -1,33 +1,27 @@
 // Presence: initial presence with caps, status, subscription requests (never auto-accepted).
 import { xml, type Element } from '@xmpp/client';
-import { bareOf, type XmppSession } from './connection.js';
+import type { PresenceUpdate, Show, SubscriptionUpdate } from './types.js';
+export type { PresenceUpdate, Show, SubscriptionUpdate } from './types.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
+import type { Disco } from './disco.js';
 
-export type Show = 'chat' | 'away' | 'xa' | 'dnd';
-
-export interface PresenceUpdate {
-  from: string;
-  type: 'available' | 'unavailable';
-  show?: string;
-  status?: string;
-}
-
-export interface SubscriptionUpdate {
-  from: string;
-  type: 'subscribed' | 'unsubscribed' | 'unsubscribe';
-}
 
 export class Presence {
   private show?: Show;
   private status?: string;
 
-  constructor(private readonly session: XmppSession) {}
+  constructor(
+    private readonly session: XmppStream,
+    private readonly disco: Disco,
+  ) {}
 
   private build(): Element {
     const p = xml('presence', {});
     if (this.show) p.append(xml('show', {}, this.show));
     if (this.status) p.append(xml('status', {}, this.status));
     // Caps let the server learn our +notify features (PEP device list notifications).
-    p.append(this.session.disco.capsElement());
+    p.append(this.disco.capsElement());
     return p;
   }
 

@@ -1,20 +1,13 @@
 // Roster (RFC 6121): fetch on connect, pushes only from our own account, add/remove.
 import { xml, type Element } from '@xmpp/client';
-import { bareOf, type XmppSession } from './connection.js';
+import type { RosterItem, Subscription } from './types.js';
+export type { RosterItem, Subscription } from './types.js';
+import { bareJid as bareOf } from '../lib/jid.js';
+import type { XmppStream } from './stream.js';
+import { NS_ROSTER, NS_STANZAS } from './ns.js';
+export { NS_ROSTER } from './ns.js';
 
-export const NS_ROSTER = 'jabber:iq:roster';
-const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
-export type Subscription = 'none' | 'to' | 'from' | 'both';
-
-export interface RosterItem {
-  jid: string;
-  name?: string;
-  subscription: Subscription;
-  /** Our outgoing subscription request is pending. */
-  ask?: 'subscribe';
-  groups: string[];
-}
 
 export function parseRosterItem(item: Element): RosterItem | { jid: string; removed: true } | undefined {
   const jid = item.attrs.jid;
@@ -35,7 +28,7 @@ export function parseRosterItem(item: Element): RosterItem | { jid: string; remo
 export class Roster {
   private readonly items = new Map<string, RosterItem>();
 
-  constructor(private readonly session: XmppSession) {
+  constructor(private readonly session: XmppStream) {
     session.handleIqSet(NS_ROSTER, 'query', ({ stanza, element }) => this.onPush(stanza, element));
   }
 

@@ -1,14 +1,11 @@
 // XEP-0363 HTTP File Upload: find the upload service (disco), ask it for a slot; and the plain
 // (unencrypted) file message with an XEP-0066 OOB element. The HTTP transfer itself is in core.
 import { xml, type Element } from '@xmpp/client';
-import type { XmppSession } from './connection.js';
+import type { XmppStream } from './stream.js';
 import { XmppError } from './errors.js';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_OOB, NS_UPLOAD, NS_XDATA } from './ns.js';
+export { NS_UPLOAD, NS_OOB } from './ns.js';
 
-export const NS_UPLOAD = 'urn:xmpp:http:upload:0';
-export const NS_OOB = 'jabber:x:oob';
-const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
-const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-const NS_XDATA = 'jabber:x:data';
 
 export interface UploadService {
   jid: string;
@@ -84,7 +81,7 @@ export function buildOobMessage(to: string, url: string, id: string): Element {
 export class Upload {
   private cached?: { domain: string; svc: UploadService | undefined };
 
-  constructor(private readonly session: XmppSession) {}
+  constructor(private readonly session: XmppStream) {}
 
   /** The server's upload service: the domain itself or one of its disco#items. Cached per domain. */
   async discover(): Promise<UploadService | undefined> {

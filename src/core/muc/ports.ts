@@ -5,7 +5,21 @@ import type { Affiliation, MucInvite, MucMessage, MucPresence, RoomInfo } from '
 import type { Bookmark } from '../../xmpp/bookmarks.js';
 import type { RoomMamPage } from '../../xmpp/mam.js';
 import type { HistoryRow } from '../../store/history.js';
-import type { RoomMessageIds } from '../history.js';
+
+/** The ids of a room message, as far as the room gave them (src/xmpp/muc.ts MucMessage). */
+export interface RoomMessageIds {
+  room: string;
+  nick: string;
+  id?: string;
+  originId?: string;
+  stanzaId?: string;
+  /** Set when read from the room's archive. */
+  archiveId?: string;
+  /** The room's delay stamp: a history replay, not a live message. */
+  stamp?: string;
+  /** Sent by us (our nick / real JID): matches our stored sent message by its id. */
+  own: boolean;
+}
 
 /** What group chat needs from local history (history.ts HistoryCore). */
 export interface RoomHistory {
