@@ -1,3 +1,6 @@
+import type { Element } from '@xmpp/client';
+import { NS_STANZAS } from './ns.js';
+
 // Errors of the XMPP layer. `condition` is the XMPP stanza error condition (e.g. 'forbidden',
 // 'item-not-found') or one of our own ('certificate', 'tls-unavailable', 'auth', 'timeout', ...).
 export class XmppError extends Error {
@@ -35,4 +38,29 @@ export class CertificateError extends XmppError {
 
 export function isXmppError(e: unknown, condition?: string): e is XmppError {
   return e instanceof XmppError && (condition === undefined || e.condition === condition);
+}
+
+/** The XmppError an error stanza carries (condition, text, application condition). */
+export function stanzaError(el: Element): XmppError {
+  const err = el.getChild('error');
+  const cond = err?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text');
+  const text = err?.getChildText('text', NS_STANZAS) ?? undefined;
+  const app = err?.getChildElements().find((c) => c.attrs.xmlns !== NS_STANZAS);
+  const condition = cond?.name ?? 'undefined-condition';
+  return new XmppError(
+    condition,
+    `${el.attrs.from ?? 'server'} answered with error ${condition}${app ? ` (${app.name})` : ''}${text ? `: ${text}` : ''}`,
+    { from: el.attrs.from, text, application: app?.name },
+  );
+}
+
+/** Whatever a login attempt failed with, as an XmppError. */
+export function toXmppError(e: Error): XmppError {
+  if (e instanceof XmppError) return e;
+  const cond = (e as { condition?: string }).condition;
+  if (e?.name === 'SASLError') return new XmppError('auth', `authentication failed: ${cond ?? e.message}`);
+  if (e?.name === 'StreamError') return new XmppError(cond ?? 'stream-error', `stream error: ${e.message}`);
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code) return new XmppError('network', `connection failed: ${e.message}`);
+  return new XmppError(cond ?? 'connect-failed', `connection failed: ${e?.message ?? String(e)}`);
 }
