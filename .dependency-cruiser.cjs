@@ -30,6 +30,20 @@ module.exports = {
       to: { path: '^(fs|net|tls|dgram|http|https|http2|child_process|worker_threads|readline|node:(fs|fs/promises|net|tls|dgram|http|https|http2|child_process|worker_threads|readline))$|node_modules/(ink|react|better-sqlite3|lowdb|@xmpp)', dependencyTypes: ['core', 'npm', 'npm-dev'] },
     },
     {
+      name: 'crypto-only-in-primitives',
+      severity: 'error',
+      comment: 'One module owns the crypto primitives (src/omemo/primitives.ts and its parts), so a faster implementation can be swapped in behind it.',
+      from: { path: '^src/', pathNot: '^src/omemo/primitives(\\.ts$|/)' },
+      to: { path: 'node_modules/@noble/' },
+    },
+    {
+      name: 'omemo-crypto-only-in-primitives',
+      severity: 'error',
+      comment: 'Within src/omemo, node:crypto is used only by the primitives module.',
+      from: { path: '^src/omemo/', pathNot: '^src/omemo/primitives(\\.ts$|/)' },
+      to: { path: '^(node:)?crypto$' },
+    },
+    {
       name: 'xmpp-client-in-xmpp-only',
       severity: 'error',
       comment: '@xmpp/client is the XMPP floor\'s business.',

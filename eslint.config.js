@@ -16,6 +16,11 @@ export default tseslint.config(
       'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }],
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Async functions without await implement Promise-returning interfaces (ports, fakes):
+      // `async` keeps a thrown error a rejection, which is what callers of those interfaces handle.
+      '@typescript-eslint/require-await': 'off',
+      // Terminal text is cleaned of control characters by matching exactly those.
+      'no-control-regex': 'off',
     },
   },
 );

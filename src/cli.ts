@@ -105,7 +105,7 @@ function errorMessage(e: unknown): string {
 
 async function readAllStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c));
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -72,7 +72,7 @@ export const HISTORY_COMMANDS: readonly CommandDef[] = [
     async handler(ctx, args) {
       if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
       if (args[0] !== undefined && args[0] !== 'on' && args[0] !== 'off') throw new UsageError(`invalid setting "${args[0]}" (on|off)`);
-      const mode = await need(ctx.core, 'historyLogging')(args[0] as 'on' | 'off' | undefined);
+      const mode = await need(ctx.core, 'historyLogging')(args[0]);
       info(ctx, LOGGING_TEXT[mode]);
     },
   },

@@ -82,14 +82,14 @@ export async function createAccountSession(
         } finally {
           history.close();
           removeSinks();
-          await lock.release();
+          lock.release();
         }
       },
     });
   } catch (e) {
     if (early) await early.xmpp.disconnect().catch(logged('session: drop an early connection after a failed start'));
     removeSinks();
-    await lock.release();
+    lock.release();
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 // Receipts, chat states, corrections and retractions for 1:1 chats: which ids belong to whom (so
 // a correction or retraction can only touch the sender's own message), which receipts to answer,
 // which chat state was last sent. The account session calls these hooks; stanzas are src/xmpp's.
-import type { ChatState, Encryption, ErrorReason, XchatEvent } from './api.js';
+import type { ChatState, ErrorReason, XchatEvent } from './api.js';
 import type { IncomingMessage, XmppPort } from './ports.js';
 import { RETRACT_FALLBACK_BODY, type MessageExtras } from '../xmpp/message-extras.js';
 import { bareJid as bare } from '../lib/jid.js';
@@ -69,7 +69,7 @@ export class MessageExtrasCore {
 
   private remember(chat: string, ids: (string | undefined)[], k: Known): void {
     let m = this.known.get(chat);
-    if (!m) this.known.set(chat, (m = new Map()));
+    if (!m) this.known.set(chat, (m = new Map<string, Known>()));
     for (const id of ids) if (id) m.set(id, k);
     while (m.size > KEEP_PER_CHAT * 2) m.delete(m.keys().next().value!);
   }
@@ -168,7 +168,7 @@ export class MessageExtrasCore {
           id: k.id,
           ...(m.id ? { new_id: m.id } : {}),
           body: ev.body,
-          encryption: ev.encryption as Encryption,
+          encryption: ev.encryption,
           stamp: ev.stamp,
           ...(m.carbon ? { carbon: m.carbon } : {}),
         });

@@ -419,7 +419,7 @@ export class WindowManager implements WindowsApi {
   /** Kinds added after this file (and a few known ones shown specially); the rest: info lines. */
   private handleOther(e: XchatEvent): void {
     const r = e as unknown as Record<string, unknown>;
-    const str = (k: string) => (typeof r[k] === 'string' ? (r[k] as string) : undefined);
+    const str = (k: string) => (typeof r[k] === 'string' ? (r[k]) : undefined);
     const jid = str('jid') ?? str('from');
     switch (r.event) {
       case 'chatstate': {

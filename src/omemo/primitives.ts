@@ -1,112 +1,18 @@
-// The only module that touches crypto libraries. Two implementations sit behind one interface:
-// node:crypto (OpenSSL; X25519 is ~30x faster than pure JS) and noble (pure TypeScript, the
-// reference). Tests cross-check them; the rest of src/omemo calls the module-level functions.
-import { x25519 as nobleX25519, ed25519 } from '@noble/curves/ed25519.js';
-import { cbc, gcm } from '@noble/ciphers/aes.js';
+// The only module that touches crypto libraries (with its parts in primitives/). Two implementations
+// sit behind one interface: node:crypto (OpenSSL; X25519 is ~30x faster than pure JS) and noble
+// (pure TypeScript, the reference). Tests cross-check them; the rest of src/omemo calls the functions below.
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js';
-import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
-import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
-import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as nodeCrypto from 'node:crypto';
-import { Transform } from 'node:stream';
 import { OmemoError } from './errors.js';
 
-/** Raw 32-byte X25519 key pair (no 0x05 prefix). */
-export interface KeyPair {
-  priv: Uint8Array;
-  pub: Uint8Array;
-}
-
-export interface Primitives {
-  readonly name: string;
-  randomBytes(n: number): Uint8Array;
-  generateKeyPair(): KeyPair;
-  /** X25519 public key of a (clamped or unclamped) 32-byte private scalar. */
-  x25519Public(priv: Uint8Array): Uint8Array;
-  /** X25519 shared secret. Throws on malformed or low-order public keys (all-zero output). */
-  x25519(priv: Uint8Array, pub: Uint8Array): Uint8Array;
-  sha256(data: Uint8Array): Uint8Array;
-  sha512(data: Uint8Array): Uint8Array;
-  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
-  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
-  /** AES-CBC with PKCS#7 padding; key length selects AES-128/192/256. */
-  aesCbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** Throws OmemoError 'bad-payload' on bad padding or length. */
-  aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array;
-  /**
-   * AES-GCM, 16-byte tag appended: returns ciphertext‖tag. IV of 8 bytes or more (12 and 16 are
-   * used on the wire); shorter IVs throw in both implementations (noble refuses them).
-   */
-  aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
-  /** Input is ciphertext‖tag(16). Throws OmemoError 'bad-payload' on a bad tag. */
-  aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertextAndTag: Uint8Array, aad?: Uint8Array): Uint8Array;
-  /** Standard RFC 8032 Ed25519 verification of a 64-byte signature under a 32-byte public key. */
-  ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
-}
-
-function checkLen(b: Uint8Array, n: number, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== n) {
-    throw new OmemoError('bad-key', `${what} must be ${n} bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`);
-  }
-}
-
-/** A low-order public key gives an all-zero secret; both implementations reject it the same way. */
-function rejectZero(secret: Uint8Array): Uint8Array {
-  let acc = 0;
-  for (const b of secret) acc |= b;
-  if (acc === 0) throw new OmemoError('bad-key', 'X25519 public key has low order (all-zero shared secret)');
-  return secret;
-}
-
-/** Decryption failures (bad tag, bad padding, bad length) surface as one classified error. */
-function decryptFailure(what: string, fn: () => Uint8Array): Uint8Array {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof OmemoError) throw e;
-    throw new OmemoError('bad-payload', `${what} decryption failed: ${(e as Error).message}`);
-  }
-}
-
-export const noblePrimitives: Primitives = {
-  name: 'noble',
-  randomBytes: (n) => nobleRandomBytes(n),
-  generateKeyPair() {
-    const priv = nobleX25519.utils.randomSecretKey();
-    return { priv, pub: nobleX25519.getPublicKey(priv) };
-  },
-  x25519Public(priv) {
-    checkLen(priv, 32, 'X25519 private key');
-    return nobleX25519.getPublicKey(priv);
-  },
-  x25519(priv, pub) {
-    checkLen(priv, 32, 'X25519 private key');
-    checkLen(pub, 32, 'X25519 public key');
-    let out: Uint8Array;
-    try {
-      out = nobleX25519.getSharedSecret(priv, pub);
-    } catch (e) {
-      // noble throws a plain Error on an all-zero result; classify it as a bad key.
-      throw new OmemoError('bad-key', `X25519 failed: ${(e as Error).message}`);
-    }
-    return rejectZero(out);
-  },
-  sha256: (d) => nobleSha256(d),
-  sha512: (d) => nobleSha512(d),
-  hmacSha256: (k, d) => nobleHmac(nobleSha256, k, d),
-  hkdfSha256: (ikm, salt, info, len) => nobleHkdf(nobleSha256, ikm, salt, info, len),
-  aesCbcEncrypt: (k, iv, pt) => cbc(k, iv).encrypt(pt),
-  aesCbcDecrypt: (k, iv, ct) => decryptFailure('AES-CBC', () => cbc(k, iv).decrypt(ct)),
-  aesGcmEncrypt: (k, iv, pt, aad) => gcm(k, iv, aad).encrypt(pt),
-  aesGcmDecrypt: (k, iv, ct, aad) => decryptFailure('AES-GCM', () => gcm(k, iv, aad).decrypt(ct)),
-  ed25519Verify(sig, msg, pub) {
-    try {
-      return ed25519.verify(sig, msg, pub, { zip215: false });
-    } catch {
-      return false;
-    }
-  },
-};
+export type { KeyPair, Primitives } from './primitives/types.js';
+import type { Primitives } from './primitives/types.js';
+import { aesName, checkGcmIv, checkLen, decryptFailure, GCM_TAG, rejectZero } from './primitives/checks.js';
+export { noblePrimitives } from './primitives/noble.js';
+export { createGcmDecryptStream, createGcmEncryptStream } from './primitives/gcm-stream.js';
 
 // ---------------------------------------------------------------------------------------------
 // node:crypto implementation.
@@ -215,20 +121,6 @@ function nodeEd25519Pub(pub: Uint8Array): nodeCrypto.KeyObject | null {
   }
   ed25519PubCache.set(x, key);
   return key;
-}
-
-function aesName(key: Uint8Array, mode: 'gcm' | 'cbc'): string {
-  if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
-    throw new OmemoError('invalid-input', `AES key must be 16, 24 or 32 bytes, got ${key.length}`);
-  }
-  return `aes-${key.length * 8}-${mode}`;
-}
-
-const GCM_TAG = 16;
-
-/** Same IV policy as noble (minimum 8 bytes), so both implementations accept the same inputs. */
-function checkGcmIv(iv: Uint8Array): void {
-  if (iv.length < 8) throw new OmemoError('bad-payload', `AES-GCM IV must be at least 8 bytes, got ${iv.length}`);
 }
 
 export const nodePrimitives: Primitives = {
@@ -374,68 +266,3 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Streaming AES-GCM for files (XEP-0454): constant memory whatever the size. Always node:crypto
-// (noble has no streaming GCM); tests cross-check the output against noble's one-shot gcm.
-
-function gcmParams(key: Uint8Array, iv: Uint8Array): [nodeCrypto.CipherGCMTypes, Uint8Array, Uint8Array] {
-  checkGcmIv(iv);
-  if (iv.length > 128) throw new OmemoError('invalid-input', `AES-GCM IV too long for streaming: ${iv.length} bytes`);
-  return [aesName(key, 'gcm') as nodeCrypto.CipherGCMTypes, key, iv];
-}
-
-/** Plaintext in, ciphertext‖tag(16) out. */
-export function createGcmEncryptStream(key: Uint8Array, iv: Uint8Array): Transform {
-  const [alg, k, i] = gcmParams(key, iv);
-  const c = nodeCrypto.createCipheriv(alg, k, i, { authTagLength: GCM_TAG });
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      cb(null, c.update(chunk));
-    },
-    flush(cb) {
-      const last = c.final();
-      if (last.length) this.push(last);
-      cb(null, c.getAuthTag());
-    },
-  });
-}
-
-/**
- * ciphertext‖tag(16) in, plaintext out. The tag is the stream's last 16 bytes, so they are held
- * back; the stream fails with OmemoError 'bad-payload' at its end when the tag does not verify.
- * Plaintext is emitted before that check: callers must treat the output as unverified until
- * the stream has finished without error.
- */
-export function createGcmDecryptStream(key: Uint8Array, iv: Uint8Array): Transform {
-  const [alg, k, i] = gcmParams(key, iv);
-  const d = nodeCrypto.createDecipheriv(alg, k, i, { authTagLength: GCM_TAG });
-  let tail = Buffer.alloc(0);
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (chunk.length >= GCM_TAG) {
-        // Common case: no concatenation of big chunks, only the 16-byte tail is copied.
-        if (tail.length) this.push(d.update(tail));
-        const out = d.update(chunk.subarray(0, chunk.length - GCM_TAG));
-        tail = Buffer.from(chunk.subarray(chunk.length - GCM_TAG));
-        cb(null, out);
-        return;
-      }
-      const all = Buffer.concat([tail, chunk]);
-      const n = Math.max(0, all.length - GCM_TAG);
-      tail = Buffer.from(all.subarray(n));
-      cb(null, n > 0 ? d.update(all.subarray(0, n)) : undefined);
-    },
-    flush(cb) {
-      if (tail.length < GCM_TAG) {
-        cb(new OmemoError('bad-payload', 'AES-GCM stream shorter than its tag (truncated)'));
-        return;
-      }
-      try {
-        d.setAuthTag(tail);
-        cb(null, d.final());
-      } catch {
-        cb(new OmemoError('bad-payload', 'AES-GCM authentication failed: the data was corrupted or tampered with'));
-      }
-    },
-  });
-}

@@ -88,7 +88,7 @@ async function saveRecord(store: OmemoStore, addr: DeviceAddress, record: Sessio
   const bytes = record.serialize();
   await store.storeSession(addr, bytes);
   let cache = decodedRecords.get(store);
-  if (!cache) decodedRecords.set(store, (cache = new Map()));
+  if (!cache) decodedRecords.set(store, (cache = new Map<string, { bytes: Uint8Array; record: SessionRecord }>()));
   cache.set(addrKey(addr), { bytes, record });
   if (cache.size > DECODED_RECORDS_MAX) cache.delete(cache.keys().next().value as string);
 }

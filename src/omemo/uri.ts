@@ -27,7 +27,7 @@ export function buildOmemoUri(jid: string, devices: readonly UriDevice[]): strin
   const pairs = devices.map((d) => {
     const fp = normalizeFingerprint(d.fingerprint);
     if (!fp) throw new OmemoError('invalid-input', `not a fingerprint: ${d.fingerprint}`);
-    if (!isValidId(d.deviceId)) throw new OmemoError('invalid-input', `not a device id: ${d.deviceId}`);
+    if (!isValidId(d.deviceId)) throw new OmemoError('invalid-input', `not a device id: ${String(d.deviceId)}`);
     return `omemo-sid-${d.deviceId}=${fp}`;
   });
   // The JID's local part and domain need no escaping for XMPP URIs in practice except these.

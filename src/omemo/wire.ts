@@ -149,7 +149,7 @@ function checkFrame(data: Uint8Array, what: string): void {
 
 function decodeProto(type: protobuf.Type, body: Uint8Array, what: string): Record<string, unknown> {
   try {
-    return type.decode(body) as unknown as Record<string, unknown>;
+    return type.decode(body);
   } catch (e) {
     throw new OmemoError('bad-protobuf', `${what}: ${(e as Error).message}`);
   }
@@ -282,7 +282,7 @@ export interface StoredSessionRecord {
 }
 
 export function encodeStoredSessionRecord(r: StoredSessionRecord): Uint8Array {
-  return new Uint8Array(protoTypes().StoredSessionRecord.encode(r as unknown as Record<string, unknown>).finish());
+  return new Uint8Array(protoTypes().StoredSessionRecord.encode(r).finish());
 }
 
 /** Throws OmemoError 'invalid-input' when the stored bytes are not a session record. */
@@ -291,7 +291,7 @@ export function decodeStoredSessionRecord(data: Uint8Array): StoredSessionRecord
   try {
     const msg = protoTypes().StoredSessionRecord.decode(data);
     // Plain objects; absent optional sub-messages stay undefined, scalars get their defaults.
-    obj = protoTypes().StoredSessionRecord.toObject(msg, { defaults: true, arrays: true }) as Record<string, unknown>;
+    obj = protoTypes().StoredSessionRecord.toObject(msg, { defaults: true, arrays: true });
   } catch (e) {
     throw new OmemoError('invalid-input', `stored session record is corrupt: ${(e as Error).message}`);
   }

@@ -45,16 +45,16 @@ export function parseAccountValue(key: string, value: string | number): AccountS
     }
     case 'tls':
       if (!(TLS_POLICIES as readonly string[]).includes(v)) throw new AccountStoreError(`invalid tls "${v}" (${TLS_POLICIES.join('|')})`);
-      return v as TlsPolicy;
+      return v;
     case 'eval_password':
       if (!v) throw new AccountStoreError('eval_password needs a command');
       return v;
     case 'omemo_policy':
       if (!(OMEMO_POLICIES as readonly string[]).includes(v)) throw new AccountStoreError(`invalid omemo_policy "${v}" (${OMEMO_POLICIES.join('|')})`);
-      return v as OmemoPolicy;
+      return v;
     case 'trust_mode':
       if (!(TRUST_MODES as readonly string[]).includes(v)) throw new AccountStoreError(`invalid trust_mode "${v}" (${TRUST_MODES.join('|')})`);
-      return v as TrustMode;
+      return v;
     case 'max_download':
       return parseSize(v);
     default:

@@ -221,7 +221,7 @@ export class HistoryStore {
   }
 
   /** Opens (creating) `<profileDir>/history.db`; `':memory:'` for tests. */
-  static open(profileDir: string | ':memory:'): HistoryStore {
+  static open(profileDir: string): HistoryStore {
     return new HistoryStore(profileDir === ':memory:' ? ':memory:' : path.join(profileDir, HISTORY_FILE));
   }
 

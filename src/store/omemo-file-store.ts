@@ -16,7 +16,6 @@ import type {
   PreKeyRecord,
   SignedPreKeyRecord,
   TrustRecord,
-  TrustState,
 } from '../omemo/store.js';
 import { sha256 } from '../omemo/primitives.js';
 import { toHex } from '../omemo/keys.js';
@@ -25,50 +24,19 @@ import { ensureDir, fsyncDir, isTempFile, readFileIfExists } from './profile.js'
 import { SessionLog, readLog } from './session-log.js';
 import { logged } from '../lib/diagnostics.js';
 
-type B64 = string;
-interface KeyPairJson {
-  priv: B64;
-  pub: B64;
-}
-interface IdentityDoc {
-  version: 1;
-  identity?: { deviceId: number } & KeyPairJson;
-  preKeyCounter: number;
-  signedPreKeys: ({ id: number; signature: B64; createdAt: number } & KeyPairJson)[];
-}
-interface PreKeyDoc {
-  version: 1;
-  preKeys: Record<string, KeyPairJson>;
-}
-interface DeviceJson {
-  deviceId: number;
-  active: boolean;
-  lastSeen: number;
-  identityKey?: B64;
-}
-interface TrustDoc {
-  version: 1;
-  /** key: `${jid}\n${fingerprint}` */
-  trust: Record<string, TrustRecord>;
-  devices: Record<string, DeviceJson[]>;
-}
-interface SessionJson {
-  jid: string;
-  deviceId: number;
-  record: B64;
-}
-
-const b64 = (u: Uint8Array): B64 => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
-const unb64 = (s: B64): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
-const copy = (u: Uint8Array): Uint8Array => new Uint8Array(u);
-const TRUST_STATES: readonly TrustState[] = ['undecided', 'trusted', 'untrusted', 'verified'];
-
-function checkDeviceId(id: number): void {
-  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new Error(`invalid device id ${id}`);
-}
-function checkBytes(u: unknown, what: string): void {
-  if (!(u instanceof Uint8Array)) throw new Error(`${what} must be a Uint8Array`);
-}
+import {
+  b64,
+  checkBytes,
+  checkDeviceId,
+  copy,
+  TRUST_STATES,
+  unb64,
+  type DeviceJson,
+  type IdentityDoc,
+  type PreKeyDoc,
+  type SessionJson,
+  type TrustDoc,
+} from './omemo-file-format.js';
 
 /**
  * File-name-safe and unambiguous for any JID: 'b' + base64url of the UTF-8 JID; very long JIDs
@@ -215,7 +183,7 @@ export class FileOmemoStore implements OmemoStore {
   }
 
   async listSignedPreKeys(): Promise<SignedPreKeyRecord[]> {
-    return this.identityDoc.data.signedPreKeys.map(FileOmemoStore.spkFromJson).sort((a, b) => a.id - b.id);
+    return this.identityDoc.data.signedPreKeys.map((j) => FileOmemoStore.spkFromJson(j)).sort((a, b) => a.id - b.id);
   }
 
   async putSignedPreKey(r: SignedPreKeyRecord): Promise<void> {

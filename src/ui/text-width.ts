@@ -18,7 +18,6 @@ let approximated = false;
  */
 export const NARROW = /^[\x20-\x7e\u00a0-\u00ac\u00ae-\u02ff\u0370-\u0377\u037a-\u037f\u0384-\u0482\u048a-\u052f\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u2500-\u259f]*$/;
 
-// eslint-disable-next-line no-control-regex
 const STYLES = /\u001b\[[0-9;]*m/g;
 
 /** Starts loading the exact measure; resolves true when text was measured roughly before. */

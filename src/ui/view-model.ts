@@ -35,7 +35,6 @@ export interface Row {
 /** Printable ASCII only: one column per character, nothing to measure. */
 const PLAIN = /^[\x20-\x7e]*$/;
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /**

@@ -20,7 +20,6 @@ export {
   buildKeyTransportMessage,
   OMEMO_FALLBACK_BODY,
 } from './message.js';
-import { NS_CARBONS, NS_MAM, NS_ROSTER } from './ns.js';
 export type { IncomingMessage, MessageType } from './message.js';
 export * from './omemo-xml.js';
 export * from './message-extras.js';

@@ -10,6 +10,8 @@ import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
 import { NS_AXOLOTL, NS_CONFERENCE, NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_EME, NS_HINTS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, NS_STANZAS } from './ns.js';
 import type { Disco } from './disco.js';
+import { parseForm, submitForm, type FormField } from './data-forms.js';
+export { parseForm, submitForm, type FormField } from './data-forms.js';
 export { NS_MUC, NS_MUC_USER, NS_MUC_ADMIN, NS_MUC_OWNER, NS_DISCO_ITEMS, NS_CONFERENCE, NS_DATA, NS_OCCUPANT_ID } from './ns.js';
 
 
@@ -72,12 +74,6 @@ export interface RoomInfo {
   name?: string;
 }
 
-export interface FormField {
-  var: string;
-  type?: string;
-  label?: string;
-  values: string[];
-}
 
 function statusCodes(x: Element | undefined): string[] {
   return (x?.getChildren('status') ?? []).map((s) => s.attrs.code).filter((c): c is string => !!c);
@@ -135,19 +131,19 @@ export function parseMucPresence(el: Element, joining: (room: string) => boolean
   return p;
 }
 
-/** The one bare JID all muc#user items of a message name, or 'conflict' when they disagree. */
-function claimedRealJid(el: Element): string | 'conflict' | undefined {
+/** The one bare JID all muc#user items of a message name, or a conflict when they disagree. */
+function claimedRealJid(el: Element): { jid: string } | { conflict: true } | undefined {
   let found: string | undefined;
   for (const x of el.getChildren('x', NS_MUC_USER)) {
     for (const item of x.getChildren('item')) {
       const j = item.attrs.jid;
       if (!j) continue;
       const b = bareOf(j).toLowerCase();
-      if (found !== undefined && found !== b) return 'conflict';
+      if (found !== undefined && found !== b) return { conflict: true };
       found = b;
     }
   }
-  return found;
+  return found === undefined ? undefined : { jid: found };
 }
 
 /** Pure parse of a type='groupchat' message. Undefined when there is nothing in it for us. */
@@ -168,11 +164,11 @@ export function parseMucMessage(el: Element): MucMessage | undefined {
   const stamp = el.getChild('delay', NS_DELAY)?.attrs.stamp;
   if (stamp) m.stamp = stamp;
   const real = claimedRealJid(el);
-  if (real === 'conflict') m.realJidConflict = true;
-  else if (real) m.realJid = real;
+  if (real && 'conflict' in real) m.realJidConflict = true;
+  else if (real) m.realJid = real.jid;
   // Only the room's occupant-id counts (XEP-0421 §4: the room strips those occupants send).
   const occupantIds = el.getChildren('occupant-id', NS_OCCUPANT_ID);
-  if (occupantIds.length === 1 && occupantIds[0]!.attrs.id) m.occupantId = occupantIds[0]!.attrs.id;
+  if (occupantIds.length === 1 && occupantIds[0].attrs.id) m.occupantId = occupantIds[0].attrs.id;
   const subject = el.getChild('subject');
   const encEl = el.getChild('encrypted', NS_AXOLOTL);
   if (encEl) {
@@ -213,36 +209,6 @@ export function parseInvite(el: Element): MucInvite | undefined {
     return out;
   }
   return undefined;
-}
-
-export function parseForm(x: Element | undefined): FormField[] {
-  if (!x) return [];
-  return x
-    .getChildren('field')
-    .filter((f) => f.attrs.var)
-    .map((f) => ({
-      var: f.attrs.var!,
-      ...(f.attrs.type ? { type: f.attrs.type } : {}),
-      ...(f.attrs.label ? { label: f.attrs.label } : {}),
-      values: f.getChildren('value').map((v) => v.text()),
-    }));
-}
-
-/** A submit form: every field of `form` (fixed ones dropped) with `changes` applied. */
-export function submitForm(form: FormField[], changes: Record<string, string | string[]>): Element {
-  const seen = new Set<string>();
-  const fields: Element[] = [];
-  for (const f of form) {
-    if (f.type === 'fixed') continue;
-    seen.add(f.var);
-    const v = changes[f.var] ?? f.values;
-    fields.push(xml('field', { var: f.var }, ...(Array.isArray(v) ? v : [v]).map((s) => xml('value', {}, s))));
-  }
-  for (const [k, v] of Object.entries(changes)) {
-    if (seen.has(k)) continue;
-    fields.push(xml('field', { var: k }, ...(Array.isArray(v) ? v : [v]).map((s) => xml('value', {}, s))));
-  }
-  return xml('x', { xmlns: NS_DATA, type: 'submit' }, ...fields);
 }
 
 export function buildGroupchat(room: string, opts: { id?: string; body?: string; encrypted?: EncryptedElement }): Element {

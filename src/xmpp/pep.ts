@@ -2,7 +2,6 @@
 // (reconfiguring the node on precondition-not-met), fetch them, and turn +notify events into
 // 'devicelist' events attributed to the publisher (the event's `from`), never to payload JIDs.
 import { xml, type Element } from '@xmpp/client';
-import type { DeviceListEvent } from './types.js';
 export type { DeviceListEvent } from './types.js';
 import { XmppError } from './errors.js';
 import { bareJid as bareOf } from '../lib/jid.js';

@@ -1,6 +1,6 @@
 // Presence: initial presence with caps, status, subscription requests (never auto-accepted).
 import { xml, type Element } from '@xmpp/client';
-import type { PresenceUpdate, Show, SubscriptionUpdate } from './types.js';
+import type { Show } from './types.js';
 export type { PresenceUpdate, Show, SubscriptionUpdate } from './types.js';
 import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';

@@ -127,7 +127,7 @@ export function probeFingerprint(host: string, port: number, domain: string, tim
           s.destroy();
           done(undefined, fp);
         });
-        s.once('error', (e) => done(e));
+        s.once('error', (e: Error) => done(e));
       }
     };
     raw.on('data', onData);

@@ -57,7 +57,7 @@ export function parseSlot(iq: Element): UploadSlot {
     if (parsed.protocol !== 'https:') throw new XmppError('bad-slot', `upload service gave a non-https URL: ${u}`);
   }
   const putHeaders: Record<string, string> = {};
-  for (const h of put!.getChildren('header')) {
+  for (const h of put.getChildren('header')) {
     const name = String(h.attrs.name ?? '');
     if (!ALLOWED_HEADERS.includes(name.toLowerCase())) continue; // XEP-0363 §5: others MUST be dropped
     putHeaders[name] = h.text().replace(/[\r\n]/g, '');

@@ -39,12 +39,12 @@ export function decodeUtf8AcrossReads(c: Client): void {
  * Internals: `connect`, `_findTransport`, `Transport`, `Socket`, `Parser`, `_status`, `_attachSocket`.
  */
 export function useEarlySocket(c: Client, early: EarlySocket): void {
-  const ownConnect = c.connect;
+  const ownConnect = c.connect.bind(c);
   c.connect = async (service: string) => {
     c.connect = ownConnect; // once: a see-other-host redirect connects normally
     if (early.dead) {
       early.socket.destroy();
-      return ownConnect.call(c, service);
+      return ownConnect(service);
     }
     const transport = c._findTransport(service);
     if (!transport) throw new Error('No compatible connection method found.');

@@ -3,7 +3,7 @@
 // The session holds live messages while this runs, so everything is decrypted in archive order
 // with the OMEMO manager in catch-up mode (prekeys replaced, empty replies sent, only at the end).
 import type { XchatEvent } from '../api.js';
-import type { ArchivedMessage, IncomingMessage, XmppPort } from '../ports.js';
+import type { IncomingMessage, XmppPort } from '../ports.js';
 import type { HistoryCore } from '../history.js';
 import { rowToEvent } from '../history.js';
 import { bareJid as bareOf } from '../../lib/jid.js';
@@ -74,7 +74,7 @@ export async function fetchOlder(
   const page = await xmpp.mamQuery({ with: peer, before, max: OLDER_PAGE });
   const events: XchatEvent[] = [];
   let unreadable = 0;
-  for (const m of page.messages as ArchivedMessage[]) {
+  for (const m of page.messages) {
     const row = history.find(m);
     if (row) {
       events.push(rowToEvent(row));
