@@ -1,0 +1,51 @@
+// A protocol version of OMEMO as a backend (as python-omemo has oldmemo and twomemo): everything
+// that differs between versions — bundles, sessions, per-device key encryption, the payload — is
+// behind this interface, so the manager's device, identity and trust bookkeeping serves all of
+// them. Legacy OMEMO (eu.siacs.conversations.axolotl) is legacy-backend.ts.
+import type { Bundle } from './device.js';
+import type { DeviceAddress, OmemoStore } from './store.js';
+
+/** A validated bundle with the one-time prekey picked for a new session. */
+export interface PickedBundle {
+  readonly bundle: Bundle;
+}
+
+/** What a device key decrypts to, before the session change is stored. */
+export interface OpenedKey {
+  /** The key material (payload key ‖ tag, or key-transport bytes). */
+  keyMaterial: Uint8Array;
+  senderIdentity: Uint8Array;
+  usedPreKeyId?: number;
+  /** A PreKey message created or replaced the session. */
+  newSession: boolean;
+  receivedSinceLastSend: number;
+  /** Stores the advanced session; until then the stored one is untouched. */
+  commit(): Promise<void>;
+}
+
+export interface SealedPayload {
+  iv: Uint8Array;
+  keyMaterial: Uint8Array;
+  /** Absent for key transport. */
+  payload?: Uint8Array;
+}
+
+export interface OmemoBackend {
+  /** The XML namespace of this version's elements. */
+  readonly namespace: string;
+  /** Our bundle as published. */
+  ownBundle(store: OmemoStore): Promise<Bundle>;
+  /** Validates a fetched bundle (signature, keys) and picks a one-time prekey. Throws OmemoError. */
+  pickBundle(bundle: Bundle): PickedBundle;
+  hasSession(store: OmemoStore, addr: DeviceAddress): Promise<boolean>;
+  /** Starts a session from a picked bundle (X3DH as initiator). */
+  initSession(store: OmemoStore, addr: DeviceAddress, picked: PickedBundle): Promise<void>;
+  /** Encrypts key material for one device (stored session advanced). */
+  encryptKey(store: OmemoStore, addr: DeviceAddress, keyMaterial: Uint8Array): Promise<{ prekey: boolean; data: Uint8Array }>;
+  /** Decrypts one device key; nothing is stored until commit(). */
+  openKey(store: OmemoStore, addr: DeviceAddress, data: Uint8Array, prekey: boolean): Promise<OpenedKey>;
+  /** Encrypts a body (null: key transport) under fresh key material. */
+  seal(plaintext: Uint8Array | null): SealedPayload;
+  /** Decrypts a payload with the key material a device key carried. Throws OmemoError. */
+  open(keyMaterial: Uint8Array, iv: Uint8Array, payload: Uint8Array): Uint8Array;
+}
