@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CoreApi, XchatEvent } from './core/api.js';
 import { createAccountSession } from './core/index.js';
-import { createPrinter } from './output.js';
+import { createPrinter } from './ui/event-text.js';
 import { resolveProfileDir } from './store/profile.js';
 import { bareJid as bare } from './lib/jid.js';
 import { logged } from './lib/diagnostics.js';

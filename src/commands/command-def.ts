@@ -3,7 +3,7 @@
 import { displayFingerprint, parseFingerprintWords } from '../lib/fingerprint.js';
 import type { AccountSettings, CoreApi, DeviceView, XchatEvent } from '../core/api.js';
 import { UsageError } from './parser.js';
-import type { WindowsApi } from '../core/windows.js';
+import type { WindowsApi } from './windows-api.js';
 
 export interface ArgSpec {
   name: string;

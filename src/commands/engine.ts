@@ -3,7 +3,7 @@
 import type { CoreApi, XchatEvent } from '../core/api.js';
 import { ParseError, UsageError, parseLine, tokenize } from './parser.js';
 import { COMMANDS, findCommand, type CommandContext, type CommandDef } from './table.js';
-import type { WindowsApi } from '../core/windows.js';
+import type { WindowsApi } from './windows-api.js';
 
 export interface EngineOptions {
   core: CoreApi;

@@ -1,6 +1,6 @@
 // Window commands (/win, /wins, /close, /clear, /notify): declared like every other command and
 // spliced into the table by table.ts. They act on ctx.windows, which only the TUI provides.
-import type { WindowsApi, Window } from '../core/windows.js';
+import type { WindowsApi, Window } from './windows-api.js';
 import { UsageError } from './parser.js';
 import type { CommandContext, CommandDef } from './command-def.js';
 

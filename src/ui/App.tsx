@@ -3,7 +3,7 @@
 import { Box, Text, useStdin, useStdout } from 'ink';
 import { memo, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
 import type { Completion, ExecResult } from '../commands/engine.js';
-import type { WindowManager } from '../core/windows.js';
+import type { WindowManager } from './windows.js';
 import { createKeyDecoder, type KeyPress } from './keys.js';
 import { LineEditor } from './line-editor.js';
 import { loadTextWidth } from './text-width.js';

@@ -1,6 +1,6 @@
 // Notifications for messages in windows other than the current one: the terminal bell and the
 // terminal window title (OSC 0), which shows the number of unread messages.
-import type { WindowManager } from '../core/windows.js';
+import type { WindowManager } from './windows.js';
 
 export function titleFor(unread: number): string {
   return unread > 0 ? `xchat (${unread} unread)` : 'xchat';

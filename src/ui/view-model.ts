@@ -1,6 +1,6 @@
 // Pure text for the screen: title bar, status bar, and the visible rows of a window. Kept out of
 // the components so the viewport logic (only the rows on screen are ever formatted) is plain code.
-import type { Window, WindowLine, WindowManager } from '../core/windows.js';
+import type { Window, WindowLine, WindowManager } from './windows.js';
 import type { nickColour as NickColour } from './nick-colour.js';
 import { wrapText } from './text-width.js';
 

@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeEach } from 'vitest';
 import { PassThrough, Writable } from 'node:stream';
 import { runCli, type CliIo } from '../../src/cli.js';
-import { formatEvent } from '../../src/output.js';
+import { formatEvent } from '../../src/ui/event-text.js';
 import { FakeCore } from '../commands/fake-core.js';
 
 class Sink extends Writable {

@@ -2,7 +2,7 @@
 import { render } from 'ink-testing-library';
 import type { CoreApi, XchatEvent } from '../../src/core/api.js';
 import { CommandEngine } from '../../src/commands/engine.js';
-import { WindowManager } from '../../src/core/windows.js';
+import { WindowManager } from '../../src/ui/windows.js';
 import { App } from '../../src/ui/App.js';
 import { FakeCore } from '../commands/fake-core.js';
 

@@ -93,7 +93,7 @@ describe('remote text cannot drive the terminal', () => {
   it('nicks, JIDs, presence and room names in title and status bar are made printable too', async () => {
     const t = setup({ rows: 10, columns: 120 });
     t.core.emit(msg(ROOM, 'x', { from: `${ROOM}/ev\u001b[31mil`, groupchat: true, nick: 'ev\u001b[31mil' }));
-    t.core.emit({ event: 'presence', from: `${ROOM}/ev`, show: 'away', status: 'gone\u001b]0;pwned\u0007' } as never);
+    t.core.emit({ event: 'presence', jid: `${ROOM}/ev`, show: 'away', status: 'gone\u001b]0;pwned\u0007' });
     await tick();
     t.stdin.write('\u001b2');
     await tick();

@@ -2,7 +2,7 @@
 // 100 000 lines that body is where the time went); new lines or scrolling still redraw it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
-import type { WindowLine } from '../../src/core/windows.js';
+import type { WindowLine } from '../../src/ui/windows.js';
 import { loadTextWidth } from '../../src/ui/text-width.js';
 import { loadNickColours } from '../../src/ui/view-model.js';
 import { setup, tick } from './helpers.js';

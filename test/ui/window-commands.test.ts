@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreApi, XchatEvent } from '../../src/core/api.js';
 import { CommandEngine } from '../../src/commands/engine.js';
-import { WindowManager } from '../../src/core/windows.js';
+import { WindowManager } from '../../src/ui/windows.js';
 import { FakeCore } from '../commands/fake-core.js';
 
 function setup(withWindows = true) {

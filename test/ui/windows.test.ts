@@ -1,7 +1,7 @@
 // The UI-agnostic window model: routing of core events, numbering, unread/activity, scrolling.
 import { describe, expect, it } from 'vitest';
 import type { XchatEvent } from '../../src/core/api.js';
-import { WindowManager } from '../../src/core/windows.js';
+import { WindowManager } from '../../src/ui/windows.js';
 
 function fakeCore() {
   const calls: string[] = [];

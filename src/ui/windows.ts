@@ -1,52 +1,15 @@
 // The window model of the TUI (Profanity style), kept free of any UI library so it can be unit
 // tested and reused by `xchat run`: window 1 is the console, every conversation gets its own
 // window. Fed by XchatEvents; the view reads windows()/current() and re-renders on subscribe().
-import type { CoreApi, Encryption, XchatEvent } from './api.js';
-import type { TrustState } from '../omemo/store.js';
+import type { CoreApi, XchatEvent } from '../core/api.js';
+import type { LineKind, Window, WindowLine, WindowsApi } from '../commands/windows-api.js';
 import { bareJid as bare } from '../lib/jid.js';
+import { formatEvent } from './event-text.js';
+import { insertArchived, rewriteLine, StoredRows } from './window-lines.js';
 
-export type LineKind = 'message' | 'sent' | 'info' | 'error' | 'warning';
+type EventOf<K extends XchatEvent['event']> = Extract<XchatEvent, { event: K }>;
 
-export interface WindowLine {
-  /** ms since epoch */
-  time: number;
-  /** Shown before the body ('me' for our own messages); absent for info lines. */
-  from?: string;
-  body: string;
-  kind: LineKind;
-  encryption?: Encryption;
-  trust?: TrustState;
-  /** Message id, so corrections/retractions can find the line. */
-  id?: string;
-  /** A continuation line of multi-line text (shown without time). */
-  cont?: boolean;
-}
-
-export interface Window {
-  /** 1 = console; chat windows take the lowest free number from 2 on (10 is shown as 0 on keys). */
-  num: number;
-  kind: 'console' | 'chat';
-  /** Bare JID (lower case) of a chat window. */
-  jid?: string;
-  /** Display name: 'console' or the bare JID as first seen. */
-  name: string;
-  lines: WindowLine[];
-  /** Messages received while the window was not the current one. */
-  unread: number;
-  /** Something other than a message (info, error) arrived while not current. */
-  activity: boolean;
-  encryption?: Encryption;
-  /** From the latest message / trust event: true trusted|verified, false untrusted|undecided. */
-  trusted?: boolean;
-  presence?: string;
-  chatState?: string;
-  /** Lines scrolled up from the bottom (0 = following new lines). */
-  scroll: number;
-  /** Message ids shown here: history replays do not duplicate live messages. */
-  ids: Set<string>;
-  /** A group chat: senders are nicks (drawn in their XEP-0392 colours). */
-  room?: boolean;
-}
+export type { LineKind, Window, WindowLine, WindowsApi } from '../commands/windows-api.js';
 
 export interface WindowsOptions {
   /** Switching to a chat window makes it the core's current chat (plain lines go there). */
@@ -58,23 +21,6 @@ export interface WindowsOptions {
   maxLines?: number;
 }
 
-/** Narrow interface the command table uses (/win, /wins, /close, /clear, /notify). */
-export interface WindowsApi {
-  list(): readonly Window[];
-  current(): Window;
-  /** By number or JID; undefined when there is no such window. */
-  focus(target: number | string): Window | undefined;
-  close(num?: number): Window;
-  clear(): void;
-  prune(): number[];
-  notify(on?: boolean): boolean;
-}
-
-
-function defaultFormat(e: XchatEvent): string {
-  const m = (e as { message?: unknown }).message;
-  return typeof m === 'string' ? m : JSON.stringify(e);
-}
 
 export class WindowManager implements WindowsApi {
   private readonly wins = new Map<number, Window>();
@@ -94,7 +40,7 @@ export class WindowManager implements WindowsApi {
   constructor(private readonly opts: WindowsOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.maxLines = opts.maxLines ?? 100_000;
-    this.format = opts.format ?? defaultFormat;
+    this.format = opts.format ?? ((e: XchatEvent) => formatEvent(e));
     this.wins.set(1, { num: 1, kind: 'console', name: 'console', lines: [], unread: 0, activity: false, scroll: 0, ids: new Set() });
   }
 
@@ -248,37 +194,11 @@ export class WindowManager implements WindowsApi {
     return w;
   }
 
-  /** One copy of each sender/encryption/trust string for all lines (100 000 lines: ~MBs saved). */
-  private readonly interned = new Map<string, string>();
-
-  private intern<T extends string | undefined>(s: T): T {
-    if (s === undefined) return s;
-    const known = this.interned.get(s);
-    if (known !== undefined) return known as T;
-    if (this.interned.size > 10_000) this.interned.clear();
-    this.interned.set(s, s);
-    return s;
-  }
-
-  /**
-   * The stored rows of a line: sender/encryption/trust strings shared, split at newlines.
-   * Multi-line text (help, lists) becomes one stored line per text line: rendering then maps
-   * stored lines to rows without re-splitting thousands of lines.
-   */
-  private storedRows(line: WindowLine): WindowLine[] {
-    const head: WindowLine = { ...line };
-    if (head.from !== undefined) head.from = this.intern(head.from);
-    if (head.encryption !== undefined) head.encryption = this.intern(head.encryption);
-    if (head.trust !== undefined) head.trust = this.intern(head.trust);
-    if (!line.body.includes('\n')) return [head];
-    const parts = line.body.split('\n');
-    head.body = parts[0];
-    return parts.map((body, i) => (i === 0 ? head : { time: line.time, body, kind: line.kind, cont: true }));
-  }
+  private readonly rows = new StoredRows();
 
   /** Adds a line to a window: keeps a scrolled-up view still, counts unread, notifies. */
   addLine(w: Window, line: WindowLine): void {
-    const rows = this.storedRows(line);
+    const rows = this.rows.of(line);
     for (const r of rows) w.lines.push(r);
     if (line.id) w.ids.add(line.id);
     if (w.scroll > 0) w.scroll += rows.length; // do not yank a reader who scrolled up
@@ -302,24 +222,7 @@ export class WindowManager implements WindowsApi {
    * is shown), never unread, never notified, and skipped when its id is already in the window.
    */
   private addArchived(w: Window, line: WindowLine): void {
-    if (line.id && w.ids.has(line.id)) return;
-    const rows = this.storedRows(line);
-    const before = w.lines.length;
-    // Insertion point: before every (multi-line) entry newer than this one.
-    // Older than everything (a page from the archive): straight to the top.
-    let i = before > 0 && line.time < w.lines[0].time ? 0 : before;
-    while (i > 0) {
-      let head = i - 1;
-      while (head > 0 && w.lines[head].cont) head--;
-      if (w.lines[head].time <= line.time) break;
-      i = head;
-    }
-    if (i === before) for (const r of rows) w.lines.push(r);
-    else w.lines.splice(i, 0, ...rows);
-    if (line.id) w.ids.add(line.id);
-    // Lines inserted below the view's bottom line would push it up: keep showing the same lines.
-    if (w.scroll > 0 && i >= before - w.scroll) w.scroll += rows.length;
-    this.changed();
+    if (insertArchived(w, line, this.rows.of(line))) this.changed();
   }
 
   /** Command output: always in the current window. */
@@ -337,35 +240,74 @@ export class WindowManager implements WindowsApi {
     return (jid && this.chatWindow(jid)) || this.wins.get(1)!;
   }
 
+  private onMessage(e: EventOf<'message'>): void {
+    const peer = e.groupchat ? bare(e.from) : e.carbon === 'sent' ? e.to : e.from;
+    const w = this.openWindow(peer);
+    if (e.groupchat) w.room = true;
+    // Our own room message comes back from the room; its 'sent' line already shows it.
+    if (e.groupchat && e.own && !e.archived && e.id && w.ids.has(e.id)) return;
+    const mine = e.carbon === 'sent' || e.own === true;
+    const t = Date.parse(e.stamp);
+    const line: WindowLine = {
+      time: Number.isNaN(t) ? this.now() : t,
+      from: mine ? 'me' : e.groupchat ? (e.nick ?? e.from.slice(e.from.indexOf('/') + 1)) : bare(e.from),
+      body: e.body,
+      kind: mine ? 'sent' : 'message',
+      encryption: e.encryption,
+      ...(e.trust ? { trust: e.trust } : {}),
+      ...(e.id ? { id: e.id } : {}),
+    };
+    if (e.archived) {
+      this.addArchived(w, line);
+      return;
+    }
+    w.encryption = e.encryption;
+    if (e.encryption === 'omemo' && e.trust) w.trusted = e.trust === 'trusted' || e.trust === 'verified';
+    this.addLine(w, line);
+    return;
+  }
+
+  private onChat(e: EventOf<'chat'>): void {
+    const w = this.openWindow(e.jid);
+    const before = w.encryption;
+    w.encryption = e.encryption;
+    if (before !== e.encryption) {
+      this.addLine(w, { time: this.now(), body: e.encryption === 'omemo' ? 'messages are encrypted with OMEMO' : 'messages are NOT encrypted', kind: 'info' });
+    }
+    // /msg and /omemo start make the chat the core's current one: follow it.
+    if (this.opts.core?.currentChat() === w.jid && this.cur !== w.num) this.focus(w.num);
+    else this.changed();
+    return;
+  }
+
+  /** Typing and presence: shown in an open chat window only (at login every contact reports in). */
+  private onContactState(e: EventOf<'chatstate'> | EventOf<'presence'>): void {
+    const w = this.chatWindow(e.event === 'chatstate' ? e.from : e.jid);
+    if (!w) return;
+    if (e.event === 'chatstate') {
+      w.chatState = e.state;
+      this.changed();
+      return;
+    }
+    w.presence = e.status ? `${e.show}: ${e.status}` : e.show;
+    this.addLine(w, this.eventLine(e));
+  }
+
+  /** A correction or retraction rewrites the line it names, else it is told as an event. */
+  private onEdit(e: EventOf<'correction'> | EventOf<'retraction'>): void {
+    const peer = e.carbon === 'sent' || this.isOwn(e.from) ? e.to : e.from;
+    const w = this.chatWindow(peer);
+    const body = e.event === 'retraction' ? '[retracted]' : `${e.body} [corrected]`;
+    if (w && this.editLine(w, e.id, body, e.event === 'correction' ? e.new_id : undefined)) return;
+    this.addLine(this.windowFor(peer), this.eventLine(e));
+  }
+
   /** Core events (core.on). */
   handle(e: XchatEvent): void {
     switch (e.event) {
-      case 'message': {
-        const peer = e.groupchat ? bare(e.from) : e.carbon === 'sent' ? e.to : e.from;
-        const w = this.openWindow(peer);
-        if (e.groupchat) w.room = true;
-        // Our own room message comes back from the room; its 'sent' line already shows it.
-        if (e.groupchat && e.own && !e.archived && e.id && w.ids.has(e.id)) return;
-        const mine = e.carbon === 'sent' || e.own === true;
-        const t = Date.parse(e.stamp);
-        const line: WindowLine = {
-          time: Number.isNaN(t) ? this.now() : t,
-          from: mine ? 'me' : e.groupchat ? (e.nick ?? e.from.slice(e.from.indexOf('/') + 1)) : bare(e.from),
-          body: e.body,
-          kind: mine ? 'sent' : 'message',
-          encryption: e.encryption,
-          ...(e.trust ? { trust: e.trust } : {}),
-          ...(e.id ? { id: e.id } : {}),
-        };
-        if (e.archived) {
-          this.addArchived(w, line);
-          return;
-        }
-        w.encryption = e.encryption;
-        if (e.encryption === 'omemo' && e.trust) w.trusted = e.trust === 'trusted' || e.trust === 'verified';
-        this.addLine(w, line);
+      case 'message':
+        this.onMessage(e);
         return;
-      }
       case 'sent': {
         const w = this.openWindow(e.to);
         if (e.groupchat) w.room = true;
@@ -373,18 +315,9 @@ export class WindowManager implements WindowsApi {
         this.addLine(w, { time: this.now(), from: 'me', body: e.body, kind: 'sent', encryption: e.encryption, id: e.id });
         return;
       }
-      case 'chat': {
-        const w = this.openWindow(e.jid);
-        const before = w.encryption;
-        w.encryption = e.encryption;
-        if (before !== e.encryption) {
-          this.addLine(w, { time: this.now(), body: e.encryption === 'omemo' ? 'messages are encrypted with OMEMO' : 'messages are NOT encrypted', kind: 'info' });
-        }
-        // /msg and /omemo start make the chat the core's current one: follow it.
-        if (this.opts.core?.currentChat() === w.jid && this.cur !== w.num) this.focus(w.num);
-        else this.changed();
+      case 'chat':
+        this.onChat(e);
         return;
-      }
       case 'status': {
         this.status = { state: e.status, ...(e.jid ? { jid: e.jid } : {}) };
         this.addLine(this.wins.get(1)!, this.eventLine(e));
@@ -411,47 +344,36 @@ export class WindowManager implements WindowsApi {
       case 'info':
         this.addLine(this.wins.get(1)!, this.eventLine(e));
         return;
-      default:
-        this.handleOther(e);
-    }
-  }
-
-  /** Kinds added after this file (and a few known ones shown specially); the rest: info lines. */
-  private handleOther(e: XchatEvent): void {
-    const r = e as unknown as Record<string, unknown>;
-    const str = (k: string) => (typeof r[k] === 'string' ? (r[k]) : undefined);
-    const jid = str('jid') ?? str('from');
-    switch (r.event) {
-      case 'chatstate': {
-        const w = jid ? this.chatWindow(jid) : undefined;
-        if (w) {
-          w.chatState = str('state');
-          this.changed();
-        }
+      case 'chatstate':
+      case 'presence':
+        this.onContactState(e);
         return;
-      }
       case 'receipt':
         return; // not shown: a line per delivered message would drown the chat
-      case 'presence': {
-        // Shown in an open chat window only: at login every contact reports in.
-        const w = jid ? this.chatWindow(jid) : undefined;
-        const show = str('show');
-        if (!w || !show) return;
-        const status = str('status');
-        w.presence = status ? `${show}: ${status}` : show;
-        this.addLine(w, this.eventLine(e));
-        return;
-      }
       case 'correction':
-      case 'retraction': {
-        const peer = str('carbon') === 'sent' || this.isOwn(str('from')) ? str('to') : str('from');
-        const w = peer ? this.chatWindow(peer) : undefined;
-        const id = str('id');
-        if (w && id && this.editLine(w, id, r.event === 'retraction' ? '[retracted]' : `${str('body') ?? ''} [corrected]`, str('new_id'))) return;
-        break;
+      case 'retraction':
+        this.onEdit(e);
+        return;
+      case 'room':
+      case 'occupant':
+      case 'subject':
+        // Room events go to the room's window once it is open (joined opens it), else the console.
+        this.addLine(this.windowFor(e.room), this.eventLine(e));
+        return;
+      case 'invite':
+        this.addLine(this.wins.get(1)!, this.eventLine(e));
+        return;
+      case 'progress':
+        this.addLine(this.wins.get(1)!, this.eventLine(e));
+        return;
+      case 'file':
+        this.addLine(this.windowFor(e.jid), this.eventLine(e));
+        return;
+      default: {
+        const never: never = e;
+        this.addLine(this.wins.get(1)!, this.eventLine(never));
       }
     }
-    this.addLine(this.windowFor(jid), this.eventLine(e));
   }
 
   private isOwn(jid: string | undefined): boolean {
@@ -460,15 +382,9 @@ export class WindowManager implements WindowsApi {
 
   /** Rewrites a recent line by message id (corrections only ever target recent messages). */
   private editLine(w: Window, id: string, body: string, newId?: string): boolean {
-    for (let i = w.lines.length - 1, n = 0; i >= 0 && n < 2000; i--, n++) {
-      const l = w.lines[i];
-      if (l.id === id) {
-        w.lines[i] = { ...l, body, ...(newId ? { id: newId } : {}) };
-        this.changed();
-        return true;
-      }
-    }
-    return false;
+    if (!rewriteLine(w, id, body, newId)) return false;
+    this.changed();
+    return true;
   }
 
   /** Subscribes to a core; returns the unsubscribe function. */

@@ -1,7 +1,8 @@
-// How the line-oriented front ends (xchat run/send/listen) print events: one JSON object per
-// line with --json (the XchatEvent as is), readable lines otherwise.
-import { displayFingerprint } from './lib/fingerprint.js';
-import type { XchatEvent } from './core/api.js';
+// The readable text of every event, for both front ends: `xchat run|send|listen` print it (or, with
+// --json, the event as is) and the TUI shows it for events that are not chat lines. The switch is
+// exhaustive: a new event kind does not compile until it has a text here.
+import { displayFingerprint } from '../lib/fingerprint.js';
+import type { XchatEvent } from '../core/api.js';
 
 function hhmmss(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -57,9 +58,66 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
       return e.action === 'uploaded'
         ? `* sent ${e.path} to ${e.jid} (${e.size} bytes, ${e.encryption === 'omemo' ? 'encrypted' : 'NOT encrypted'})`
         : `* saved ${e.path} (${e.size} bytes, verified)`;
+    case 'room':
+      return roomText(e);
+    case 'occupant':
+      return occupantText(e);
+    case 'subject':
+      return `* ${e.room}: subject ${e.nick ? `set by ${e.nick}` : 'is'}: ${e.subject}`;
+    case 'invite':
+      return `* ${e.from} invites you to ${e.room}${e.reason ? ` (${e.reason})` : ''}: /join ${e.room}${e.password ? ` password ${e.password}` : ''}`;
+    case 'receipt':
+      return `* ${e.from} received message ${e.id}`;
+    case 'chatstate':
+      return `* ${e.from} is ${e.state === 'composing' ? 'typing' : e.state}`;
+    case 'correction':
+      return `* ${e.from} corrected message ${e.id}: ${e.body}`;
+    case 'retraction':
+      return `* ${e.from} retracted message ${e.id}`;
     default:
-      return JSON.stringify(e);
+      return unreachable(e);
   }
+}
+
+type EventOf<K extends XchatEvent['event']> = Extract<XchatEvent, { event: K }>;
+
+function roomText(e: EventOf<'room'>): string {
+  switch (e.status) {
+    case 'joined':
+      return `* joined ${e.room} as ${e.nick ?? '?'}${e.created ? ' (new room)' : ''}${e.encryption === 'omemo' ? ', OMEMO' : ''}`;
+    case 'left':
+      return `* left ${e.room}`;
+    case 'kicked':
+    case 'banned':
+    case 'removed':
+      return `* you were ${e.status === 'removed' ? 'removed from' : `${e.status} from`} ${e.room}${e.message ? `: ${e.message}` : ''}`;
+    case 'error':
+      return `* ${e.room}: ${e.message ?? 'error'}`;
+    default:
+      return unreachable(e.status);
+  }
+}
+
+function occupantText(e: EventOf<'occupant'>): string {
+  const who = `${e.nick}${e.jid ? ` (${e.jid})` : ''}`;
+  switch (e.change) {
+    case 'joined':
+      return `* ${who} joined ${e.room}${e.role && e.role !== 'participant' ? ` as ${e.role}` : ''}`;
+    case 'left':
+      return `* ${who} left ${e.room}`;
+    case 'nick':
+      return `* ${e.nick} is now ${e.new_nick ?? '?'} in ${e.room}`;
+    case 'changed':
+      return `* ${who} in ${e.room} is now ${[e.affiliation, e.role].filter(Boolean).join(', ')}`;
+    default:
+      return unreachable(e.change);
+  }
+}
+
+/** The compiler proves this is never called; at run time a kind from a newer core still shows. */
+function unreachable(x: never): string {
+  const kind: unknown = (x as { event?: unknown } | undefined)?.event ?? x;
+  return `* ${typeof kind === 'string' ? kind : 'event'}`;
 }
 
 export interface Printer {
