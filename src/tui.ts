@@ -7,14 +7,14 @@ import './ui/interactive.js';
 import { readFile } from 'node:fs/promises';
 import { createElement } from 'react';
 import { render } from 'ink';
-import type { CoreApi, XchatEvent } from './core/api.js';
+import type { CoreApi } from './core/api.js';
 import type { CreateAccountSessionOptions } from './core/index.js';
 import { WindowManager, type WindowsOptions } from './ui/windows.js';
 import type { CommandEngine } from './commands/engine.js';
 import { formatEvent } from './ui/event-text.js';
 import { App, type AppEngine } from './ui/App.js';
 import { attachNotifier } from './ui/notify.js';
-import { bareJid as bare } from './lib/jid.js';
+import { trackSeenJids } from './commands/seen-jids.js';
 import { reportCaught, settled } from './lib/diagnostics.js';
 
 type Session = CoreApi & { close(): Promise<void> };
@@ -40,18 +40,14 @@ function errorMessage(e: unknown): string {
 
 /** Runs the TUI until /quit, Ctrl-C or SIGTERM/SIGHUP; resolves with the exit code. */
 export async function startTui(opts: TuiOptions): Promise<number> {
-  const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
-  const env = opts.env ?? process.env;
-
   // The session arrives after the first frame; until then the windows see no current chat.
-  let core: Session | undefined;
-  let engine: CommandEngine | undefined;
+  const late: { core?: Session; engine?: CommandEngine } = {};
   const lateCore: NonNullable<WindowsOptions['core']> = {
-    openChat: (jid) => core?.openChat(jid),
-    currentChat: () => core?.currentChat(),
+    openChat: (jid) => late.core?.openChat(jid),
+    currentChat: () => late.core?.currentChat(),
     fetchOlder: async (jid) => {
-      if (core?.fetchOlder) await core.fetchOlder(jid);
+      if (late.core?.fetchOlder) await late.core.fetchOlder(jid);
     },
   };
   const windows = new WindowManager({ core: lateCore, format: (e) => formatEvent(e) });
@@ -60,10 +56,45 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   const engineReady = new Promise<CommandEngine>((resolve, reject) => ((ready = resolve), (failed = reject)));
   void settled(engineReady); // a failed start is reported by startTui's rejection
   const appEngine: AppEngine = {
-    execute: async (line) => (engine ?? (await engineReady)).execute(line),
-    completeAt: (line, cursor) => engine?.completeAt(line, cursor) ?? { start: cursor ?? line.length, candidates: [] },
+    execute: async (line) => (late.engine ?? (await engineReady)).execute(line),
+    completeAt: (line, cursor) => late.engine?.completeAt(line, cursor) ?? { start: cursor ?? line.length, candidates: [] },
   };
+  const onTyping = (jid: string, state: 'composing' | 'paused' | 'active') => {
+    if (typeof late.core?.typing === 'function') late.core.typing(jid, state);
+  };
+  const screen = mountScreen(opts, stdout, windows, appEngine, onTyping);
 
+  // ---- after the first frame: the profile, the session, the command table ----
+  let opened: Opened;
+  try {
+    opened = await openSession(opts, windows);
+    late.core = opened.session;
+    late.engine = opened.engine;
+    ready(opened.engine);
+  } catch (e) {
+    failed(e);
+    screen.teardown();
+    throw e;
+  }
+  connectAtStart(opts, opened, windows);
+  await screen.quitting;
+  return shutdown(opened, screen.teardown);
+}
+
+interface Screen {
+  /** Resolves at /quit, Ctrl-C, SIGTERM or SIGHUP. */
+  quitting: Promise<void>;
+  teardown: () => void;
+}
+
+/** The alternate screen with the App in it, painted at once; signals end it. */
+function mountScreen(
+  opts: TuiOptions,
+  stdout: NodeJS.WriteStream,
+  windows: WindowManager,
+  engine: AppEngine,
+  onTyping: (jid: string, state: 'composing' | 'paused' | 'active') => void,
+): Screen {
   let quit!: () => void;
   const quitting = new Promise<void>((resolve) => (quit = resolve));
   const onSignal = () => quit();
@@ -72,15 +103,11 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   const restoreScreen = () => stdout.write(ALT_SCREEN_OFF);
   // Leave the alternate screen even if something kills us the hard way.
   process.once('exit', restoreScreen);
-
   stdout.write(ALT_SCREEN_ON);
   const offNotify = attachNotifier(windows, stdout);
-  const onTyping = (jid: string, state: 'composing' | 'paused' | 'active') => {
-    if (typeof core?.typing === 'function') core.typing(jid, state);
-  };
   windows.show({ event: 'info', message: 'xchat: /help lists the commands; Alt+1…0 or F1…F10 switch windows; /quit leaves.' });
-  const ink = render(createElement(App, { windows, engine: appEngine, onQuit: () => quit(), onTyping }), {
-    stdin,
+  const ink = render(createElement(App, { windows, engine, onQuit: () => quit(), onTyping }), {
+    stdin: opts.stdin ?? process.stdin,
     stdout,
     exitOnCtrlC: false,
     // Stray console output would tear the full-screen layout; the core reports through events.
@@ -98,83 +125,89 @@ export async function startTui(opts: TuiOptions): Promise<number> {
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGHUP', onSignal);
   };
+  return { quitting, teardown };
+}
 
-  // ---- after the first frame: the profile, the session, the command table ----
-  let accounts: string[] = [];
+interface Opened {
+  session: Session;
+  engine: CommandEngine;
+  password(jid: string): Promise<string | undefined>;
+  accounts: string[];
+  detach(): void;
+}
+
+/** The profile's session and the command table, loaded after the first frame. */
+async function openSession(opts: TuiOptions, windows: WindowManager): Promise<Opened> {
+  const env = opts.env ?? process.env;
   const password = async (_jid: string): Promise<string | undefined> => {
     if (opts.passwordFile) return (await readFile(opts.passwordFile, 'utf8')).split(/\r?\n/)[0] || undefined;
     return env.XCHAT_PASSWORD || undefined;
   };
   // Ink paints its first frame synchronously in render(); the profile is opened after it.
   const create = opts.createSession ?? (await import('./core/index.js')).createAccountSession;
-  let session: Session;
-  let detach: () => void;
-  let offSeen: () => void;
-  try {
-    const [s, { CommandEngine }] = await Promise.all([create({ profileDir: opts.profileDir, ...(opts.account ? { account: opts.account } : {}) }), import('./commands/engine.js')]);
-    session = s;
-    core = s;
-    detach = windows.attach(s);
-    const seen = new Set<string>();
-    offSeen = s.on((e: XchatEvent) => {
-      if (e.event === 'message') seen.add(bare(e.carbon === 'sent' ? e.to : e.from));
-      else if (e.event === 'subscription') seen.add(bare(e.from));
-      else if (e.event === 'trust' || e.event === 'device' || e.event === 'chat') seen.add(bare(e.jid));
-    });
-    engine = new CommandEngine({
+  const [s, { CommandEngine }] = await Promise.all([create({ profileDir: opts.profileDir, ...(opts.account ? { account: opts.account } : {}) }), import('./commands/engine.js')]);
+  const detachWindows = windows.attach(s);
+  const seen = trackSeenJids(s);
+  const opened: Opened = {
+    session: s,
+    password,
+    accounts: [],
+    detach: () => {
+      detachWindows();
+      seen.stop();
+    },
+    engine: new CommandEngine({
       core: s,
       emit: (e) => windows.show(e),
       // Roster and presence JIDs from the core (when it offers them), open windows, JIDs seen.
-      knownJids: () => [...new Set([...windows.list().flatMap((w) => (w.jid ? [w.name] : [])), ...(typeof s.knownJids === 'function' ? s.knownJids() : []), ...seen])],
+      knownJids: () => [...new Set([...windows.list().flatMap((w) => (w.jid ? [w.name] : [])), ...(typeof s.knownJids === 'function' ? s.knownJids() : []), ...seen.jids()])],
       fingerprintsFor: (jid) => (typeof s.knownFingerprints === 'function' ? s.knownFingerprints(jid) : []),
-      accountJids: () => accounts,
+      accountJids: () => opened.accounts,
       password,
       windows,
+    }),
+  };
+  return opened;
+}
+
+/** With --account or a single configured account, connect right away (as `xchat run --account`). */
+function connectAtStart(opts: TuiOptions, o: Opened, windows: WindowManager): void {
+  void o.session
+    .accountList()
+    .catch((e: unknown) => {
+      windows.show({ event: 'error', message: `cannot read the accounts: ${errorMessage(e)}` });
+      return [];
+    })
+    .then(async (list) => {
+      o.accounts = list.map((a) => a.jid);
+      const jid = opts.account ?? (list.length === 1 ? list[0].jid : undefined);
+      if (!jid) {
+        if (list.length === 0) windows.show({ event: 'info', message: 'no account yet: /account add JID, then /connect JID' });
+        return;
+      }
+      try {
+        const pw = await o.password(jid);
+        await o.session.connect({ jid, ...(pw !== undefined ? { password: pw } : {}) });
+      } catch (e) {
+        windows.handle({ event: 'error', message: `connect ${jid}: ${errorMessage(e)}` });
+      }
     });
-    ready(engine);
-  } catch (e) {
-    failed(e);
-    teardown();
-    throw e;
-  }
-  const refreshAccounts = () =>
-    session.accountList().then(
-      (l) => {
-        accounts = l.map((a) => a.jid);
-        return l;
-      },
-      () => [],
-    );
+}
 
-  // With --account or a single configured account, connect right away (as `xchat run --account`).
-  void refreshAccounts().then(async (list) => {
-    const jid = opts.account ?? (list.length === 1 ? list[0].jid : undefined);
-    if (!jid) {
-      if (list.length === 0) windows.show({ event: 'info', message: 'no account yet: /account add JID, then /connect JID' });
-      return;
-    }
-    try {
-      const pw = await password(jid);
-      await session.connect({ jid, ...(pw !== undefined ? { password: pw } : {}) });
-    } catch (e) {
-      windows.handle({ event: 'error', message: `connect ${jid}: ${errorMessage(e)}` });
-    }
-  });
-
-  await quitting;
+/** Pending messages go out, downloads stop, the screen is restored, the session closed. */
+async function shutdown(o: Opened, teardown: () => void): Promise<number> {
   let code = 0;
-  session.urlCancel?.(); // Ctrl-C and signals too: a download never holds the exit
+  o.session.urlCancel?.(); // Ctrl-C and signals too: a download never holds the exit
   try {
-    await session.drain();
+    await o.session.drain();
   } catch (e) {
     code = 1;
     reportCaught('tui: finish pending work on quit', e);
   }
   teardown();
-  detach();
-  offSeen();
+  o.detach();
   try {
-    await session.close();
+    await o.session.close();
   } catch (e) {
     code = 1;
     reportCaught('tui: close the session on quit', e);

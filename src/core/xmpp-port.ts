@@ -12,37 +12,11 @@ import type { MucPort } from './muc/ports.js';
  */
 export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): XmppPort & { release(): void } {
   const s = new XmppSession();
-  const listeners: { [K in keyof XmppPortEvents]?: XmppPortEvents[K][] } = {};
-  let held: (() => void)[] | undefined = defaults.hold ? [] : undefined;
-  const fire = <K extends keyof XmppPortEvents>(k: K, ...args: Parameters<XmppPortEvents[K]>) => {
-    const deliver = () => {
-      for (const l of listeners[k] ?? []) (l as (...a: Parameters<XmppPortEvents[K]>) => void)(...args);
-    };
-    if (held) held.push(deliver);
-    else deliver();
-  };
-  s.on('online', ({ jid }) => fire('online', jid));
-  s.on('offline', ({ reason }) => fire('offline', reason));
-  s.on('error', (e) => fire('error', { message: e.message, ...(e.from ? { from: e.from } : {}) }));
-  s.on('warning', (w) => fire('warning', w.message));
-  s.on('message', (m) => fire('message', m));
-  s.on('subscription-request', (r) => fire('subscription', { from: r.from, type: 'subscribe' }));
-  s.on('subscription', (u) => fire('subscription', { from: u.from, type: u.type }));
-  s.on('roster', (items) => fire('roster', items.map((i) => ({ jid: i.jid, name: i.name, subscription: i.subscription, ...(i.ask ? { ask: i.ask } : {}) }))));
-  s.on('presence', (p) => fire('presence', p));
-  s.on('devicelist', (d) => {
-    if (d.dropped.length > 0) {
-      fire('error', { message: `device list of ${d.jid} contains invalid device ids (ignored): ${listSome(d.dropped)}`, from: d.jid });
-    }
-    fire('devicelist', { jid: d.jid, ids: d.ids });
-  });
-
+  const events = new HeldEvents(defaults.hold === true);
+  forwardEvents(s, events);
+  const fire = events.fire.bind(events);
   return {
-    release() {
-      const backlog = held ?? [];
-      held = undefined;
-      for (const deliver of backlog) deliver();
-    },
+    release: () => events.release(),
     muc: mucPortOf(s),
     async connect(opts: XmppConnectParams & { earlySocket?: EarlySocket }) {
       await s.connect({
@@ -57,9 +31,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): 
       return s.jid;
     },
     disconnect: () => s.disconnect(),
-    on(event, listener) {
-      (listeners[event] ??= [] as never[]).push(listener as never);
-    },
+    on: (event, listener) => events.on(event, listener),
     async sendPlain(to, body, id, extras) {
       await s.messages.sendChat(to, body, { id, ...(extras ? { extras } : {}) });
     },
@@ -93,6 +65,56 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): 
     rosterRemove: (jid) => s.roster.remove(jid),
     setPresence: (show, status) => s.presence.setStatus(show, status),
   };
+}
+
+type AnyListener = (...args: never[]) => void;
+
+/** The port's listeners; with `hold`, every event waits for release() and then comes in order. */
+class HeldEvents {
+  private readonly listeners = new Map<keyof XmppPortEvents, AnyListener[]>();
+  private held: (() => void)[] | undefined;
+
+  constructor(hold: boolean) {
+    this.held = hold ? [] : undefined;
+  }
+
+  on<K extends keyof XmppPortEvents>(event: K, listener: XmppPortEvents[K]): void {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
+  }
+
+  fire<K extends keyof XmppPortEvents>(k: K, ...args: Parameters<XmppPortEvents[K]>): void {
+    const deliver = () => {
+      for (const l of this.listeners.get(k) ?? []) (l as unknown as (...a: Parameters<XmppPortEvents[K]>) => void)(...args);
+    };
+    if (this.held) this.held.push(deliver);
+    else deliver();
+  }
+
+  release(): void {
+    const backlog = this.held ?? [];
+    this.held = undefined;
+    for (const deliver of backlog) deliver();
+  }
+}
+
+/** The XMPP floor's events, as the port's. */
+function forwardEvents(s: XmppSession, events: HeldEvents): void {
+  const fire = events.fire.bind(events);
+  s.on('online', ({ jid }) => fire('online', jid));
+  s.on('offline', ({ reason }) => fire('offline', reason));
+  s.on('error', (e) => fire('error', { message: e.message, ...(e.from ? { from: e.from } : {}) }));
+  s.on('warning', (w) => fire('warning', w.message));
+  s.on('message', (m) => fire('message', m));
+  s.on('subscription-request', (r) => fire('subscription', { from: r.from, type: 'subscribe' }));
+  s.on('subscription', (u) => fire('subscription', { from: u.from, type: u.type }));
+  s.on('roster', (items) => fire('roster', items.map((i) => ({ jid: i.jid, name: i.name, subscription: i.subscription, ...(i.ask ? { ask: i.ask } : {}) }))));
+  s.on('presence', (p) => fire('presence', p));
+  s.on('devicelist', (d) => {
+    if (d.dropped.length > 0) {
+      fire('error', { message: `device list of ${d.jid} contains invalid device ids (ignored): ${listSome(d.dropped)}`, from: d.jid });
+    }
+    fire('devicelist', { jid: d.jid, ids: d.ids });
+  });
 }
 
 /** Group chat over the session's MUC and bookmarks features. */

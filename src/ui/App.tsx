@@ -2,17 +2,15 @@
 // Everything shown comes from the WindowManager; keys go to the LineEditor or switch windows.
 import { Box, Text, useStdin, useStdout } from 'ink';
 import { memo, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
-import type { Completion, ExecResult } from '../commands/engine.js';
 import type { WindowManager } from './windows.js';
 import { createKeyDecoder, type KeyPress } from './keys.js';
 import { LineEditor } from './line-editor.js';
+import { createLineRunner, createTypingReporter, editorKey, windowKey } from './app-input.js';
 import { loadTextWidth } from './text-width.js';
 import { encryptionLabel, loadNickColours, statusParts, titleText, visibleRows, type Row } from './view-model.js';
 
-export interface AppEngine {
-  execute(line: string): Promise<ExecResult>;
-  completeAt(line: string, cursor?: number): Completion;
-}
+export type { AppEngine } from './app-input.js';
+import type { AppEngine } from './app-input.js';
 
 export interface AppProps {
   windows: WindowManager;
@@ -156,9 +154,6 @@ export function InputLine({ editor, columns, ticker }: { editor: LineEditor; col
 const noSubscribe = () => () => undefined;
 const zero = () => 0;
 
-/** Seconds of no typing after which a composing chat state turns into paused. */
-const PAUSE_AFTER_MS = 5000;
-
 export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping }: AppProps) {
   const version = useSyncExternalStore(
     (l) => windows.subscribe(l),
@@ -170,9 +165,6 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   const editor = useRef(new LineEditor()).current;
   // Keys re-render only the input line (not the window body): see InputLine.
   const ticker = useRef(new EditorTicker()).current;
-  const redraw = () => ticker.bump();
-  // Lines run one after another, in the order typed (a message typed during /connect waits).
-  const queue = useRef<Promise<void>>(Promise.resolve());
   const latest = useRef({ bodyHeight, onQuit, engine, onTyping });
   latest.current = { bodyHeight, onQuit, engine, onTyping };
 
@@ -193,119 +185,25 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
 
   useEffect(() => {
     setRawMode(true);
-    const run = (line: string) => {
-      const { engine: eng, onQuit: quit } = latest.current;
-      const isCommand = line.trimStart().startsWith('/');
-      if (!isCommand && line.trim() !== '' && windows.current().kind === 'console') {
-        windows.show({ event: 'error', message: 'this is the console: open a chat with /msg JID, or switch with /win N' });
-        return;
-      }
-      queue.current = queue.current
-        .then(() => eng.execute(line))
-        .then(
-          (r) => {
-            if (r.quit) quit();
-          },
-          (e: unknown) => windows.show({ event: 'error', message: e instanceof Error ? e.message : String(e) }),
-        );
-    };
+    const engine = () => latest.current.engine;
+    const run = createLineRunner(windows, engine, () => latest.current.onQuit());
+    const typing = createTypingReporter(windows, editor, (jid, state) => latest.current.onTyping?.(jid, state));
     const onKey = (k: KeyPress) => {
-      const page = Math.max(1, latest.current.bodyHeight - 1);
-      const n = k.name;
-      if (k.ctrl && n === 'c') return latest.current.onQuit();
-      if (k.meta && n && /^[0-9]$/.test(n)) {
-        windows.focus(n === '0' ? 10 : Number(n));
-        return;
-      }
-      const f = n ? /^f([1-9]|10)$/.exec(n) : null;
-      if (f) {
-        windows.focus(Number(f[1]));
-        return;
-      }
-      if (k.meta && n === 'left') return void windows.cycle(-1);
-      if (k.meta && n === 'right') return void windows.cycle(1);
-      if (k.meta && n === 'a') return void windows.nextUnread();
-      if (n === 'pageup') return windows.scrollBy(page);
-      if (n === 'pagedown') return windows.scrollBy(-page);
-      if (k.meta) return; // unbound Alt combination: never typed into the line
-      if (k.ctrl) {
-        if (n === 'a') editor.home();
-        else if (n === 'e') editor.end();
-        else if (n === 'u') editor.killToStart();
-        else if (n === 'w') editor.killWord();
-        else if (n === 'h') editor.backspace();
-        else return;
-        return redraw();
-      }
-      switch (n) {
-        case 'return':
-        case 'enter':
-          run(editor.submit());
-          break;
-        case 'tab':
-          editor.tab((l, c) => latest.current.engine.completeAt(l, c));
-          break;
-        case 'up':
-          editor.up();
-          break;
-        case 'down':
-          editor.down();
-          break;
-        case 'left':
-          editor.left();
-          break;
-        case 'right':
-          editor.right();
-          break;
-        case 'home':
-          editor.home();
-          break;
-        case 'end':
-          editor.end();
-          break;
-        case 'backspace':
-          editor.backspace();
-          break;
-        case 'delete':
-          editor.del();
-          break;
-        default:
-          if (k.text === undefined) return;
-          editor.insert(k.text);
-      }
-      redraw();
-    };
-    let pauseTimer: NodeJS.Timeout | undefined;
-    // The last state told to each chat: only changes are reported.
-    const told = new Map<string, 'composing' | 'paused' | 'active'>();
-    const tell = (jid: string, state: 'composing' | 'paused' | 'active') => {
-      if (told.get(jid) === state) return;
-      told.set(jid, state);
-      latest.current.onTyping?.(jid, state);
-    };
-    // After each edit: tell the chat whether a message is being written (not for /commands).
-    const typing = () => {
-      const jid = windows.current().jid;
-      clearTimeout(pauseTimer);
-      for (const [other, state] of told) if (other !== jid && state !== 'active') tell(other, 'active');
-      if (!jid) return;
-      if (editor.text.trim() !== '' && !editor.text.startsWith('/')) {
-        tell(jid, 'composing');
-        pauseTimer = setTimeout(() => tell(jid, 'paused'), PAUSE_AFTER_MS);
-        pauseTimer.unref?.();
-      } else if (told.has(jid)) tell(jid, 'active');
+      if (k.ctrl && k.name === 'c') return latest.current.onQuit();
+      if (windowKey(k, windows, Math.max(1, latest.current.bodyHeight - 1))) return;
+      if (editorKey(k, editor, run, engine)) ticker.bump();
     };
     const decoder = createKeyDecoder((k) => {
       const before = editor.text;
       onKey(k);
-      if (editor.text !== before) typing();
+      if (editor.text !== before) typing.edited();
     });
     const onInput = (data: string) => decoder.write(data);
     input.on('input', onInput);
     return () => {
       input.off('input', onInput);
       decoder.close();
-      clearTimeout(pauseTimer);
+      typing.dispose();
       setRawMode(false);
     };
   }, [input, setRawMode, windows, editor, ticker]);

@@ -6,7 +6,6 @@ import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
 import { NS_BOOKMARKS, NS_PUBSUB } from './ns.js';
 import type { Pep } from './pep.js';
-export { NS_BOOKMARKS } from './ns.js';
 
 
 export interface Bookmark {

@@ -3,10 +3,7 @@
 import { xml, type Element } from '@xmpp/client';
 import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
-
-export const NS_CARBONS = 'urn:xmpp:carbons:2';
-export const NS_FORWARD = 'urn:xmpp:forward:0';
-export const NS_DELAY = 'urn:xmpp:delay';
+import { NS_CARBONS, NS_DELAY, NS_FORWARD } from './ns.js';
 
 export type CarbonUnwrap =
   | { kind: 'none' }

@@ -10,7 +10,7 @@ import { logged, settled } from '../lib/diagnostics.js';
 import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
 import { IqTracker } from './iq-tracker.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
-import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, useEarlySocket } from './xmpp-client-private.js';
+import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, useEarlySocket } from './xmpp-client-private.js';
 import type { EarlySocket } from './early-socket.js';
 import { Roster } from './roster.js';
 import { Presence } from './presence.js';
@@ -152,7 +152,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     });
     this.client = c;
     decodeUtf8AcrossReads(c);
-    c.reconnect.stop(); // a failed connect must fail, not loop; the caller decides on retries
+    stopReconnecting(c); // a failed connect must fail, not loop; the caller decides on retries
     if (opts.earlySocket) {
       if (opts.earlySocket.host === t.host && opts.earlySocket.port === t.port) useEarlySocket(c, opts.earlySocket);
       else opts.earlySocket.socket.destroy();
@@ -309,5 +309,3 @@ function disconnectReason(reason: unknown): string {
   if (!reason) return 'disconnected';
   return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : JSON.stringify(reason);
 }
-
-export { stanzaError } from './errors.js';

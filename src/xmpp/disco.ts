@@ -2,8 +2,7 @@
 // itself, and Prosody's PEP only sends +notify events to clients whose caps it has resolved.
 import { xml, type Element } from '@xmpp/client';
 import type { XmppStream } from './stream.js';
-import { NS_CAPS, NS_DISCO_INFO, NS_STANZAS } from './ns.js';
-export { NS_DISCO_INFO, NS_CAPS } from './ns.js';
+import { NS_AXOLOTL, NS_CAPS, NS_CARBONS, NS_DISCO_INFO, NS_EME, NS_PING, NS_STANZAS } from './ns.js';
 
 export const CAPS_NODE = 'https://xchat.invalid/caps';
 
@@ -38,10 +37,10 @@ export class Disco {
   private readonly features = new Set<string>([
     NS_DISCO_INFO,
     NS_CAPS,
-    'urn:xmpp:ping',
-    'urn:xmpp:carbons:2',
-    'urn:xmpp:eme:0',
-    'eu.siacs.conversations.axolotl',
+    NS_PING,
+    NS_CARBONS,
+    NS_EME,
+    NS_AXOLOTL,
   ]);
 
   constructor(session: XmppStream) {

@@ -1,8 +1,10 @@
 // A TCP connection opened before the XMPP code is loaded. `xchat send|listen` know the server as
 // soon as the profile is read; loading @xmpp/client and src/xmpp takes longer than a TCP
 // handshake to a nearby server, so the handshake runs meanwhile and XmppSession.connect({
-// earlySocket }) starts the stream on it. Only node:net here: this module is loaded up front.
+// earlySocket }) starts the stream on it. Only node:net (and the tiny diagnostics sink) here: this
+// module is loaded up front.
 import net from 'node:net';
+import { reportCaught } from '../lib/diagnostics.js';
 
 export interface EarlySocket {
   readonly host: string;
@@ -29,7 +31,8 @@ export function openEarlySocket(host: string, port: number): EarlySocket {
       reject(new Error('connection closed'));
     });
   });
-  connected.catch(() => undefined);
+  // The failure is the connect's to report (a fresh connect says why); it must not go unhandled.
+  connected.catch((e: unknown) => reportCaught(`early socket to ${host}:${port}`, e, 'info'));
   return {
     host,
     port,

@@ -2,11 +2,11 @@
 export { XmppSession, bareOf, probeFingerprint } from './connection.js';
 export type { ConnectOptions, TlsMode, XmppEvents, XmppErrorEvent, IqHandler } from './connection.js';
 export { XmppError, CertificateError, isXmppError } from './errors.js';
-export { Roster, NS_ROSTER } from './roster.js';
+export { Roster } from './roster.js';
 export type { RosterItem, Subscription } from './roster.js';
 export { Presence } from './presence.js';
 export type { PresenceUpdate, SubscriptionUpdate, Show } from './presence.js';
-export { Carbons, unwrapCarbon, NS_CARBONS } from './carbons.js';
+export { Carbons, unwrapCarbon } from './carbons.js';
 export type { CarbonUnwrap } from './carbons.js';
 export { Disco, CAPS_NODE, capsVer, loadCapsHash } from './disco.js';
 export type { Identity } from './disco.js';
@@ -23,5 +23,19 @@ export {
 export type { IncomingMessage, MessageType } from './message.js';
 export * from './omemo-xml.js';
 export * from './message-extras.js';
-export { Mam, NS_MAM } from './mam.js';
+export { Mam } from './mam.js';
 export type { ArchivedMessage, MamPage, MamQuery } from './mam.js';
+// The namespaces this module has always exported (the rest of ns.ts is the XMPP floor's own).
+export {
+  NS_ROSTER,
+  NS_CARBONS,
+  NS_MAM,
+  NS_AXOLOTL,
+  NS_RECEIPTS,
+  NS_CHATSTATES,
+  NS_CORRECT,
+  NS_FASTEN,
+  NS_RETRACT0,
+  NS_RETRACT1,
+  NS_FALLBACK,
+} from './ns.js';

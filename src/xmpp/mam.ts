@@ -9,7 +9,8 @@ import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
 import { parseMucMessage, type MucMessage } from './muc.js';
 import { NS_DATA, NS_DELAY, NS_FORWARD, NS_MAM, NS_RSM } from './ns.js';
-export { NS_MAM, NS_RSM } from './ns.js';
+// NS_MAM is imported from here by src/core/muc and test/xmpp/mam-room.test.ts.
+export { NS_MAM } from './ns.js';
 
 
 export interface ArchivedMessage extends IncomingMessage {

@@ -3,7 +3,6 @@
 // origin-id (XEP-0359) they refer to. Pure build/parse; message.ts puts them on the stanzas.
 import { xml, type Element } from '@xmpp/client';
 import { NS_CHATSTATES, NS_CORRECT, NS_FALLBACK, NS_FASTEN, NS_HINTS, NS_RECEIPTS, NS_RETRACT0, NS_RETRACT1, NS_SID } from './ns.js';
-export { NS_RECEIPTS, NS_CHATSTATES, NS_CORRECT, NS_FASTEN, NS_RETRACT0, NS_RETRACT1, NS_FALLBACK } from './ns.js';
 
 
 export const CHAT_STATES = ['active', 'composing', 'paused', 'inactive', 'gone'] as const;

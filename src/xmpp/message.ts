@@ -9,7 +9,6 @@ import type { XmppStream } from './stream.js';
 import { buildSignalMessage, extrasToXml, hasExtras, parseExtras, type MessageExtras } from './message-extras.js';
 import { NS_AXOLOTL, NS_DELAY, NS_EME, NS_HINTS, NS_SID } from './ns.js';
 import type { Carbons } from './carbons.js';
-export { NS_EME, NS_HINTS, NS_SID } from './ns.js';
 
 export const OMEMO_FALLBACK_BODY = "I sent you an OMEMO encrypted message but your client doesn't seem to support that.";
 

@@ -11,8 +11,8 @@ import type { XmppStream } from './stream.js';
 import { NS_AXOLOTL, NS_CONFERENCE, NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_EME, NS_HINTS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, NS_STANZAS } from './ns.js';
 import type { Disco } from './disco.js';
 import { parseForm, submitForm, type FormField } from './data-forms.js';
+import { reportCaught } from '../lib/diagnostics.js';
 export { parseForm, submitForm, type FormField } from './data-forms.js';
-export { NS_MUC, NS_MUC_USER, NS_MUC_ADMIN, NS_MUC_OWNER, NS_DISCO_ITEMS, NS_CONFERENCE, NS_DATA, NS_OCCUPANT_ID } from './ns.js';
 
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none';
@@ -355,8 +355,9 @@ export class Muc extends EventEmitter<MucEvents> {
       try {
         const info = await this.info(j);
         if (info.identities.some((i) => i.category === 'conference' && i.type === 'text')) return j;
-      } catch {
+      } catch (e) {
         // an item that does not answer disco is simply not the MUC service
+        reportCaught(`muc: disco#info of ${j}`, e, 'info');
       }
     }
     return undefined;

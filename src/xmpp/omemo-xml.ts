@@ -6,7 +6,6 @@ import { OmemoError } from '../omemo/errors.js';
 import type { EncryptedElement } from '../omemo/manager.js';
 import type { Bundle } from '../omemo/device.js';
 import { NS_AXOLOTL } from './ns.js';
-export { NS_AXOLOTL } from './ns.js';
 
 export type { EncryptedElement, Bundle };
 
@@ -211,12 +210,7 @@ export function bundleFromXml(el: Element, deviceId: number): XmlBundle {
   else {
     for (const pk of prekeysEl.getChildren('preKeyPublic')) {
       const id = parseId(pk.attrs.preKeyId);
-      let key33: Uint8Array | undefined;
-      try {
-        key33 = decodeBase64(pk.text(), `preKeyPublic ${pk.attrs.preKeyId ?? '?'}`);
-      } catch {
-        key33 = undefined;
-      }
+      const key33 = decodeOptional(pk.text(), `preKeyPublic ${pk.attrs.preKeyId ?? '?'}`);
       // A single bad prekey is skipped, not fatal: the others remain usable.
       if (id !== undefined && key33 && key33.length === 33 && key33[0] === 0x05) preKeys.push({ id, key33 });
     }
@@ -273,4 +267,13 @@ export function bundleToXmlBundle(b: Bundle): XmlBundle {
     signedPreKeySignature: b.signedPreKeySignature,
     preKeys: b.preKeys.map((p) => ({ id: p.id, key33: with05(p.key, `preKey ${p.id}`) })),
   };
+}
+
+/** Base64 that may be bad: a bad prekey is skipped by the caller, not fatal. */
+function decodeOptional(text: string, what: string): Uint8Array | undefined {
+  try {
+    return decodeBase64(text, what);
+  } catch {
+    return undefined;
+  }
 }

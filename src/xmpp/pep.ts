@@ -6,17 +6,16 @@ export type { DeviceListEvent } from './types.js';
 import { XmppError } from './errors.js';
 import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
-import { NODE_DEVICELIST, bundleFromXml, bundleNode, bundleToXml, deviceListFromXml, deviceListToXml, listSome, type DeviceListParse, type XmlBundle,  } from './omemo-xml.js';
-import { NS_AXOLOTL, NS_PUBSUB, NS_PUBSUB_EVENT, NS_PUBSUB_OWNER } from './ns.js';
+import { NODE_DEVICELIST, bundleFromXml, bundleNode, bundleToXml, deviceListFromXml, deviceListToXml, listSome, type DeviceListParse, type XmlBundle } from './omemo-xml.js';
+import { NS_AXOLOTL, NS_DATA, NS_PUBSUB, NS_PUBSUB_EVENT, NS_PUBSUB_OWNER } from './ns.js';
 import type { Disco } from './disco.js';
-export { NS_PUBSUB, NS_PUBSUB_EVENT, NS_PUBSUB_OWNER, NS_PUBSUB_ERRORS } from './ns.js';
 
 
 
 function dataForm(formType: string, fields: Record<string, string>): Element {
   return xml(
     'x',
-    { xmlns: 'jabber:x:data', type: 'submit' },
+    { xmlns: NS_DATA, type: 'submit' },
     xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, formType)),
     ...Object.entries(fields).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v))),
   );

@@ -5,6 +5,7 @@ export type { PresenceUpdate, Show, SubscriptionUpdate } from './types.js';
 import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
 import type { Disco } from './disco.js';
+import { NS_NICK } from './ns.js';
 
 
 export class Presence {
@@ -60,7 +61,7 @@ export class Presence {
     const type = el.attrs.type;
     switch (type) {
       case 'subscribe': {
-        const nick = el.getChildText('nick', 'http://jabber.org/protocol/nick') ?? undefined;
+        const nick = el.getChildText('nick', NS_NICK) ?? undefined;
         this.session.emit('subscription-request', { from: bareOf(from), ...(nick ? { nick } : {}) });
         return;
       }

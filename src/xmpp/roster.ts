@@ -5,7 +5,6 @@ export type { RosterItem, Subscription } from './types.js';
 import { bareJid as bareOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
 import { NS_ROSTER, NS_STANZAS } from './ns.js';
-export { NS_ROSTER } from './ns.js';
 
 
 

@@ -4,8 +4,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { xml, type Client, type Element } from '@xmpp/client';
 import { CertificateError, XmppError } from './errors.js';
-import { NS_SASL, NS_STREAM, NS_TLS } from './ns.js';
-import { attachTlsSocket, rawSocket } from './xmpp-client-private.js';
+import { NS_CLIENT, NS_SASL, NS_STREAM, NS_TLS } from './ns.js';
+import { beforeFeatureHandlers, rawSocket, sendReceive, upgradeToTls, withholdFeatures } from './xmpp-client-private.js';
 import { logged } from '../lib/diagnostics.js';
 
 export type TlsMode = 'force' | 'allow' | 'disable';
@@ -32,25 +32,25 @@ export interface TlsTarget {
  */
 export function enforceTlsPolicy(c: Client, t: TlsTarget): void {
   let authenticated = false;
-  c.prependListener('element', (el: Element) => {
+  beforeFeatureHandlers(c, (el: Element) => {
     if (el.is('success', NS_SASL)) authenticated = true;
     if (!el.is('features', NS_STREAM) || c.isSecure() || authenticated) return;
     const st = el.getChild('starttls', NS_TLS);
     if (t.mode === 'disable') {
-      if (st) el.children = el.children.filter((ch) => ch !== st);
+      if (st) withholdFeatures(el, st);
       loginInClear(el, t);
       return;
     }
     if (!st) {
       if (t.mode === 'force') {
-        el.children = [];
+        withholdFeatures(el);
         t.fail(new XmppError('tls-unavailable', `${t.host} does not offer STARTTLS (tls mode 'force')`));
       } else {
         loginInClear(el, t);
       }
       return;
     }
-    el.children = [];
+    withholdFeatures(el);
     startTls(c, t).catch((e: Error) => t.fail(e));
   });
 }
@@ -61,12 +61,12 @@ function loginInClear(features: Element, t: TlsTarget): void {
     t.warn(`logging in to ${t.host} WITHOUT TLS (tls mode '${t.mode}'): anyone on the network can read the session and try to crack the password from the login exchange`);
     return;
   }
-  features.children = [];
+  withholdFeatures(features);
   t.fail(new XmppError('auth', `${t.host} offers no way to log in without TLS${t.mode === 'disable' ? " (tls mode 'disable'; the server requires encryption)" : ''}`));
 }
 
 async function startTls(c: Client, t: TlsTarget): Promise<void> {
-  const reply = await c.sendReceive(xml('starttls', { xmlns: NS_TLS }), t.timeoutMs);
+  const reply = await sendReceive(c, xml('starttls', { xmlns: NS_TLS }), t.timeoutMs);
   if (!reply.is('proceed', NS_TLS)) throw new XmppError('tls-failed', `STARTTLS refused by ${t.host}`);
   const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
     const s = tls.connect({
@@ -84,8 +84,7 @@ async function startTls(c: Client, t: TlsTarget): Promise<void> {
     const fp = await probeFingerprint(t.host, t.port, t.domain).catch(logged(`tls: read the certificate of ${t.host}`));
     throw new CertificateError(e.code ?? e.message, fp, t.domain);
   });
-  attachTlsSocket(c, secure);
-  await c.restart();
+  await upgradeToTls(c, secure);
 }
 
 function isCertError(e: NodeJS.ErrnoException): boolean {
@@ -111,7 +110,7 @@ export function probeFingerprint(host: string, port: number, domain: string, tim
     };
     raw.on('error', (e) => done(e));
     raw.on('connect', () => {
-      raw.write(`<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xmlns='jabber:client' xmlns:stream='${NS_STREAM}'>`);
+      raw.write(`<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAM}'>`);
     });
     const onData = (d: Buffer) => {
       buf += d.toString('utf8');

@@ -3,8 +3,7 @@
 import { xml, type Element } from '@xmpp/client';
 import type { XmppStream } from './stream.js';
 import { XmppError } from './errors.js';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_OOB, NS_UPLOAD, NS_XDATA } from './ns.js';
-export { NS_UPLOAD, NS_OOB } from './ns.js';
+import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_OOB, NS_UPLOAD } from './ns.js';
 
 
 export interface UploadService {
@@ -26,7 +25,7 @@ export function parseUploadInfo(jid: string, query: Element | undefined): Upload
   const features = query.getChildren('feature').map((f) => f.attrs.var);
   if (!features.includes(NS_UPLOAD)) return undefined;
   const svc: UploadService = { jid };
-  for (const form of query.getChildren('x', NS_XDATA)) {
+  for (const form of query.getChildren('x', NS_DATA)) {
     const fields = form.getChildren('field');
     const type = fields.find((f) => f.attrs.var === 'FORM_TYPE')?.getChildText('value');
     if (type !== NS_UPLOAD) continue;

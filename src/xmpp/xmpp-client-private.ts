@@ -1,12 +1,59 @@
 // Every use of @xmpp/client's private API, in one place. @xmpp/client is pinned to exactly 0.14.0
 // in package.json because of this file: each function names the internal it relies on, so an
-// upgrade means re-reading this file against the new @xmpp/connection source.
+// upgrade means re-reading this file against the new @xmpp/connection source. The internals are
+// typed here (ClientInternals), not in xmpp-modules.d.ts, so no other file can reach them.
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import type { Client } from '@xmpp/client';
+import type { Client, Element } from '@xmpp/client';
 import type { EarlySocket } from './early-socket.js';
+
+/** What this file uses of @xmpp/connection, @xmpp/client-core and @xmpp/reconnect 0.14 beyond their documented API. */
+interface ClientInternals {
+  socket: unknown;
+  parser: { write(s: string): void } | null;
+  reconnect: { stop(): void };
+  connect(service: string): Promise<unknown>;
+  sendReceive(el: Element, timeout?: number): Promise<Element>;
+  restart(): Promise<unknown>;
+  _onData(data: Buffer | string): void;
+  _attachSocket(socket: unknown): void;
+  _findTransport(service: string): (new (...args: never[]) => unknown) & { prototype: { Socket: unknown; Parser: unknown } } | undefined;
+  _status(status: string, ...args: unknown[]): void;
+  Transport: unknown;
+  Socket: unknown;
+  Parser: unknown;
+}
+
+function internalsOf(c: Client): ClientInternals {
+  return c as unknown as ClientInternals;
+}
+
+/** No automatic reconnect: a failed connect must fail, not loop. Internal: `reconnect.stop()` (undocumented). */
+export function stopReconnecting(c: Client): void {
+  internalsOf(c).reconnect.stop();
+}
+
+/**
+ * Calls `fn` on every element before @xmpp/middleware (and so @xmpp/stream-features, with its
+ * built-in STARTTLS) sees it: a feature removed from a <stream:features/> element here (see
+ * withholdFeatures) is never negotiated by @xmpp/client. Internals: the connection's 'element'
+ * event, and that the middleware listens to it with an ordinary (appended) listener.
+ */
+export function beforeFeatureHandlers(c: Client, fn: (el: Element) => void): void {
+  c.prependListener('element', fn);
+}
+
+/** Hides `feature` (or, without one, every feature) of a <stream:features/> element from @xmpp/client's handlers. */
+export function withholdFeatures(features: Element, feature?: Element): void {
+  features.children = feature ? features.children.filter((ch) => ch !== feature) : [];
+}
+
+/** Sends a nonza and waits for the next element. Internal: `sendReceive`. */
+export function sendReceive(c: Client, el: Element, timeoutMs: number): Promise<Element> {
+  return internalsOf(c).sendReceive(el, timeoutMs);
+}
 
 /**
  * @xmpp/connection 0.14 turns each socket read into a string on its own (`_onData`), so a UTF-8
@@ -15,11 +62,7 @@ import type { EarlySocket } from './early-socket.js';
  * Internals: `_onData`, `_attachSocket`, `parser`.
  */
 export function decodeUtf8AcrossReads(c: Client): void {
-  const internals = c as unknown as {
-    _onData(data: Buffer | string): void;
-    _attachSocket(socket: unknown): void;
-    parser: { write(s: string): void } | null;
-  };
+  const internals = internalsOf(c);
   let decoder = new StringDecoder('utf8');
   const attach = internals._attachSocket.bind(c);
   internals._attachSocket = (socket: unknown) => {
@@ -39,51 +82,54 @@ export function decodeUtf8AcrossReads(c: Client): void {
  * Internals: `connect`, `_findTransport`, `Transport`, `Socket`, `Parser`, `_status`, `_attachSocket`.
  */
 export function useEarlySocket(c: Client, early: EarlySocket): void {
-  const ownConnect = c.connect.bind(c);
-  c.connect = async (service: string) => {
-    c.connect = ownConnect; // once: a see-other-host redirect connects normally
+  const internals = internalsOf(c);
+  const ownConnect = internals.connect.bind(c);
+  internals.connect = async (service: string) => {
+    internals.connect = ownConnect; // once: a see-other-host redirect connects normally
     if (early.dead) {
       early.socket.destroy();
       return ownConnect(service);
     }
-    const transport = c._findTransport(service);
+    const transport = internals._findTransport(service);
     if (!transport) throw new Error('No compatible connection method found.');
-    c.Transport = transport;
-    c.Socket = transport.prototype.Socket;
-    c.Parser = transport.prototype.Parser;
-    c._status('connecting', service);
+    internals.Transport = transport;
+    internals.Socket = transport.prototype.Socket;
+    internals.Parser = transport.prototype.Parser;
+    internals._status('connecting', service);
     // As @xmpp/connection-tcp's Socket class: no TLS yet.
     const socket = Object.assign(early.socket, { secure: false });
     const alreadyConnected = !socket.connecting;
-    c._attachSocket(socket);
-    if (alreadyConnected) c._status('connect'); // its 'connect' event fired before we listened
+    internals._attachSocket(socket);
+    if (alreadyConnected) internals._status('connect'); // its 'connect' event fired before we listened
     else await early.connected; // the attached listener sets the status
   };
 }
 
 /** The TCP socket under the stream, for our own STARTTLS step. Internal: `socket`. */
 export function rawSocket(c: Client): net.Socket {
-  return c.socket as unknown as net.Socket;
+  return internalsOf(c).socket as net.Socket;
 }
 
-/** Puts a verified TLS socket under the stream. Internal: `_attachSocket`. */
-export function attachTlsSocket(c: Client, secure: tls.TLSSocket): void {
-  c._attachSocket(new SecureSocket(secure));
+/** Puts a verified TLS socket under the stream and restarts the stream on it. Internals: `_attachSocket`, `restart`. */
+export async function upgradeToTls(c: Client, secure: tls.TLSSocket): Promise<void> {
+  const internals = internalsOf(c);
+  internals._attachSocket(new SecureSocket(secure));
+  await internals.restart();
 }
 
 /** The socket the client holds now (stop() may drop it before it is closed). Internal: `socket`. */
 export function currentSocket(c: Client): { destroy?: () => void } | null {
-  return c.socket as unknown as { destroy?: () => void } | null;
+  return internalsOf(c).socket as { destroy?: () => void } | null;
 }
 
 /** Destroys whatever socket the client holds now. Internal: `socket`. */
 export function destroySocket(c: Client): void {
-  (c.socket as unknown as { destroy?: () => void } | null)?.destroy?.();
+  (internalsOf(c).socket as { destroy?: () => void } | null)?.destroy?.();
 }
 
 /** True while the client still has a socket to write to. Internal: `socket`. */
 export function hasSocket(c: Client): boolean {
-  return !!c.socket;
+  return !!internalsOf(c).socket;
 }
 
 /** What @xmpp/connection expects from a socket, over an already verified TLS socket. */

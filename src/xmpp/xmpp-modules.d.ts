@@ -53,24 +53,14 @@ declare module '@xmpp/client' {
     jid: JID | null;
     status: string;
     options: Record<string, unknown> & { domain?: string };
-    socket: { secure?: boolean } | null;
     iqCallee: IqCallee;
     middleware: Middleware;
-    reconnect: EventEmitter & { stop(): void; delay: number };
+    reconnect: EventEmitter & { delay: number };
     start(): Promise<JID>;
     stop(): Promise<unknown>;
     send(el: Element): Promise<void>;
-    sendReceive(el: Element, timeout?: number): Promise<Element>;
-    restart(): Promise<unknown>;
     isSecure(): boolean;
-    _attachSocket(socket: unknown): void;
-    // Internals of @xmpp/connection and client-core's connect(), used to take over an early socket.
-    connect(service: string): Promise<unknown>;
-    _findTransport(service: string): (new (...args: never[]) => unknown) & { prototype: { Socket: unknown; Parser: unknown } } | undefined;
-    _status(status: string, ...args: unknown[]): void;
-    Transport: unknown;
-    Socket: unknown;
-    Parser: unknown;
+    // Only the documented API: the internals src/xmpp relies on are typed in xmpp-client-private.ts.
   }
   export interface ClientOptions {
     service?: string;
