@@ -121,6 +121,15 @@ describe('rooms', () => {
     expect(events.find((e) => e.event === 'error')).toMatchObject({ reason: 'unknown-sender' });
   });
 
+  it('typing in a room sends no 1:1 chat state to the room (it would bounce); in a chat it does', async () => {
+    const server = new FakeServer();
+    const { s, port } = await inRoom(server);
+    s.typing(ROOM, 'composing');
+    s.typing(BOB, 'composing');
+    await s.drain();
+    expect(port.sent.filter((m) => m.kind === 'signal').map((m) => (m as { to: string }).to)).toEqual([BOB]);
+  });
+
   it('OMEMO is refused in a room that is not members-only', async () => {
     const server = new FakeServer();
     const { s, muc, port } = await inRoom(server);

@@ -15,6 +15,12 @@ function sources(dir: string): string[] {
 /** `.catch(() => undefined)`, `.catch(() => {})` and the like: a rejection turned into nothing. */
 const SWALLOWING_CALLBACK = /\.catch\(\s*(?:async\s*)?\(\s*\w*\s*\)\s*=>\s*(?:undefined|null|void 0|false|true|\{\s*\}|\[\s*\]|''|0)\s*\)/g;
 
+/** `.then(ok, () => undefined)`: the rejection handler of a then() that drops the error. */
+const SWALLOWING_THEN = /,\s*(?:async\s*)?\(\s*\w*\s*\)\s*=>\s*(?:undefined|null|void 0|false|true|\{\s*\}|\[\s*\]|''|0)\s*,?\s*\)/g;
+
+/** The one place allowed to settle a promise without its error: settled(), for queue tails. */
+const SETTLED_HELPER = 'lib/diagnostics.ts';
+
 /** Bodies of `catch { … }` / `catch (e) { … }` blocks, with their line numbers. */
 function catchBlocks(text: string): { line: number; body: string; variable?: string }[] {
   const out: { line: number; body: string; variable?: string }[] = [];
@@ -44,6 +50,9 @@ export function silentCatches(files: string[]): string[] {
     const text = readFileSync(f, 'utf8');
     const rel = f.slice(SRC.length + 1);
     for (const m of text.matchAll(SWALLOWING_CALLBACK)) found.push(`${rel}:${text.slice(0, m.index).split('\n').length}: ${m[0]}`);
+    if (!rel.endsWith(SETTLED_HELPER)) {
+      for (const m of text.matchAll(SWALLOWING_THEN)) found.push(`${rel}:${text.slice(0, m.index).split('\n').length}: then(…${m[0].replace(/\s+/g, ' ')}`);
+    }
     for (const b of catchBlocks(text)) {
       const code = stripComments(b.body).trim();
       const usesError = b.variable !== undefined && new RegExp(`\\b${b.variable}\\b`).test(code);
@@ -57,7 +66,7 @@ describe('no silent catch in src/', () => {
   it('the checker finds each swallowing shape (so it cannot pass vacuously)', () => {
     const probe = join(import.meta.dirname, 'fixtures', 'silent-catch-probe.ts.txt');
     const hits = silentCatches([probe]).map((h) => h.replace(/^.*?:(\d+):.*$/, '$1'));
-    expect(hits).toEqual(['3', '4', '5', '8', '13']);
+    expect(hits).toEqual(['3', '4', '5', '28', '8', '13']);
   });
 
   it('src/ has none', () => {

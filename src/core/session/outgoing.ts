@@ -56,7 +56,8 @@ export class Outgoing {
 
   typing(jid: string, state: ChatState): void {
     const chat = bareJid(jid);
-    if (!this.ctx.connected) return;
+    // A chat state is a 1:1 message: sent to a room's JID it only bounces (service-unavailable).
+    if (!this.ctx.connected || this.muc.isRoom(chat)) return;
     this.ctx
       .track(
         this.ctx.queue.run(async () => {
