@@ -8,6 +8,7 @@ import { createPrinter } from './ui/event-text.js';
 import { resolveProfileDir } from './store/profile.js';
 import { trackSeenJids } from './commands/seen-jids.js';
 import { logged } from './lib/diagnostics.js';
+import { bareJid } from './lib/jid.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -196,7 +197,7 @@ export async function cmdSend(opts: SendOpts, io: CliIo): Promise<number> {
   const off = core.on(print);
   let sent = false;
   const offSent = core.on((e) => {
-    if (e.event === 'sent' && e.to.split('/')[0].toLowerCase() === to.toLowerCase()) sent = true;
+    if (e.event === 'sent' && bareJid(e.to) === bareJid(to)) sent = true;
   });
   try {
     const jid = await pickAccount(core, opts);

@@ -6,7 +6,7 @@ import type { IncomingMessage } from './ports.js';
 import type { RoomMessageIds } from './muc/ports.js';
 export type { RoomMessageIds } from './muc/ports.js';
 import type { HistoryRecord, HistoryRow, LoggingMode, SyncState } from '../store/history.js';
-import { bareJid as bare } from '../lib/jid.js';
+import { bareJid as bare, resourceOf } from '../lib/jid.js';
 
 export type { LoggingMode } from '../store/history.js';
 
@@ -45,11 +45,11 @@ export function rowToEvent(r: HistoryRow): XchatEvent {
     archived: true as const,
   };
   if (!r.groupchat) return { ...base, ...(out ? { carbon: 'sent' as const } : {}) };
-  const slash = r.from.indexOf('/');
+  const nick = resourceOf(r.from);
   return {
     ...base,
     groupchat: true,
-    ...(slash !== -1 ? { nick: r.from.slice(slash + 1) } : {}),
+    ...(nick !== undefined ? { nick } : {}),
     ...(out ? { own: true as const } : {}),
   };
 }

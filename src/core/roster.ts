@@ -1,4 +1,4 @@
-import { bareJid as bare } from '../lib/jid.js';
+import { bareJid as bare, resourceOf } from '../lib/jid.js';
 // The roster and contacts' presence as the session sees them: fed by the XMPP port's roster and
 // presence events, read by /roster, /presence and JID completion.
 export type Show = 'online' | 'chat' | 'away' | 'xa' | 'dnd';
@@ -33,8 +33,7 @@ export class RosterState {
   /** Returns the bare JID whose presence changed. */
   onPresence(p: { from: string; type: 'available' | 'unavailable'; show?: string; status?: string }): string {
     const b = bare(p.from);
-    const slash = p.from.indexOf('/');
-    const resource = slash < 0 ? '' : p.from.slice(slash + 1);
+    const resource = resourceOf(p.from) ?? '';
     const res = this.presence.get(b) ?? new Map<string, ResourcePresence>();
     if (p.type === 'unavailable') res.delete(resource);
     else {

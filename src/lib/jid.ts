@@ -14,6 +14,12 @@ export function bareJid(jid: string): string {
   return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
+/** The bare part as the user or server wrote it (for display only; compare with bareJid). */
+export function bareAsWritten(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid : jid.slice(0, slash);
+}
+
 /** The resource of a full JID, as written; undefined for a bare JID. */
 export function resourceOf(jid: string): string | undefined {
   const slash = jid.indexOf('/');

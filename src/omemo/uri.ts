@@ -5,6 +5,7 @@
 import { OmemoError } from './errors.js';
 import { normalizeFingerprint } from './fingerprint.js';
 import { isValidId } from './device.js';
+import { bareJid } from '../lib/jid.js';
 
 export interface UriDevice {
   deviceId: number;
@@ -48,7 +49,7 @@ export function parseOmemoUri(text: string): OmemoUri {
   const s = String(text ?? '').trim();
   const m = /^xmpp:(?:\/\/)?([^?#]*)(?:\?([^#]*))?(?:#.*)?$/i.exec(s);
   if (!m) throw new OmemoError('invalid-input', `not an xmpp: URI: ${s.slice(0, 80)}`);
-  const jidPart = decode(m[1]).split('/')[0].trim().toLowerCase();
+  const jidPart = bareJid(decode(m[1])).trim();
   if (!/^[^\s@/"]+@[^\s@/"]+$/.test(jidPart)) {
     throw new OmemoError('invalid-input', `the URI names no JID (user@domain): ${s.slice(0, 80)}`);
   }

@@ -3,7 +3,7 @@
 // window. Fed by XchatEvents; the view reads windows()/current() and re-renders on subscribe().
 import type { CoreApi, XchatEvent } from '../core/api.js';
 import type { LineKind, Window, WindowLine, WindowsApi } from '../commands/windows-api.js';
-import { bareJid as bare } from '../lib/jid.js';
+import { bareAsWritten, bareJid as bare, resourceOf } from '../lib/jid.js';
 import { formatEvent } from './event-text.js';
 import { insertArchived, rewriteLine, StoredRows } from './window-lines.js';
 
@@ -188,7 +188,7 @@ export class WindowManager implements WindowsApi {
     if (existing) return existing;
     let num = 2;
     while (this.wins.has(num)) num++;
-    const w: Window = { num, kind: 'chat', jid: key, name: jid.split('/')[0], lines: [], unread: 0, activity: false, scroll: 0, ids: new Set() };
+    const w: Window = { num, kind: 'chat', jid: key, name: bareAsWritten(jid), lines: [], unread: 0, activity: false, scroll: 0, ids: new Set() };
     this.wins.set(num, w);
     this.byJid.set(key, num);
     return w;
@@ -250,7 +250,7 @@ export class WindowManager implements WindowsApi {
     const t = Date.parse(e.stamp);
     const line: WindowLine = {
       time: Number.isNaN(t) ? this.now() : t,
-      from: mine ? 'me' : e.groupchat ? (e.nick ?? e.from.slice(e.from.indexOf('/') + 1)) : bare(e.from),
+      from: mine ? 'me' : e.groupchat ? (e.nick ?? resourceOf(e.from) ?? e.from) : bare(e.from),
       body: e.body,
       kind: mine ? 'sent' : 'message',
       encryption: e.encryption,

@@ -6,7 +6,7 @@ import { xml, type Element } from '@xmpp/client';
 import { encryptedFromXml, encryptedToXml, type EncryptedElement } from './omemo-xml.js';
 import { OMEMO_FALLBACK_BODY, newMessageId } from './message.js';
 import { XmppError } from './errors.js';
-import { bareJid as bareOf } from '../lib/jid.js';
+import { bareJid as bareOf, resourceOf } from '../lib/jid.js';
 import type { XmppStream } from './stream.js';
 import { NS_AXOLOTL, NS_CONFERENCE, NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_EME, NS_HINTS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, NS_STANZAS } from './ns.js';
 import type { Disco } from './disco.js';
@@ -80,9 +80,10 @@ function statusCodes(x: Element | undefined): string[] {
 }
 
 function splitOccupant(from: string): { room: string; nick: string } | undefined {
-  const i = from.indexOf('/');
-  if (i <= 0 || i === from.length - 1) return undefined;
-  return { room: from.slice(0, i).toLowerCase(), nick: from.slice(i + 1) };
+  const nick = resourceOf(from);
+  const room = bareOf(from);
+  if (!nick || !room) return undefined;
+  return { room, nick };
 }
 
 /**
