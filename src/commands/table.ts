@@ -19,16 +19,16 @@ const CONNECT_KEYS = ['server', 'port', 'tls'] as const;
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: '/connect',
-    synopsis: ['/connect JID [server HOST] [port PORT] [tls force|allow|disable]'],
+    synopsis: ['/connect JID [server HOST] [port PORT] [tls force|allow|disable]', '/connect'],
     description:
-      'Connect an account. Settings saved with /account are used unless given here. The password comes from XCHAT_PASSWORD, --password-file or the account\'s eval_password.',
+      'Connect an account. Settings saved with /account are used unless given here; a successful /connect saves the account with the server, port and tls given. Without a JID: the last account again, now (also while waiting to reconnect), else the first saved account. The password comes from XCHAT_PASSWORD, --password-file or the account\'s eval_password. A lost connection is retried by itself (1 s doubling to 60 s) until /disconnect.',
     args: [
       { name: 'JID', description: 'The account, user@domain.' },
       { name: 'server HOST', description: 'Connect to HOST instead of looking up the domain.' },
       { name: 'port PORT', description: 'TCP port (default 5222).' },
       { name: 'tls force|allow|disable', description: 'force: TLS required (default); allow: TLS when offered; disable: never (tests only).' },
     ],
-    examples: ['/connect alice@example.org', '/connect alice@localhost server 127.0.0.1 port 5222 tls allow'],
+    examples: ['/connect alice@example.org', '/connect alice@localhost server 127.0.0.1 port 5222 tls allow', '/connect'],
     complete(ctx, a) {
       if (a.length === 0) return [...ctx.accountJids(), ...ctx.knownJids()];
       if (a.length % 2 === 1) return CONNECT_KEYS.filter((k) => !a.slice(1).includes(k));
@@ -36,7 +36,8 @@ export const COMMANDS: readonly CommandDef[] = [
       return [];
     },
     async handler(ctx, args) {
-      const jid = requireJid(args[0]);
+      if (args.length === 0 && (await ctx.core.reconnectNow?.())) return;
+      const jid = requireJid(args[0] ?? (await ctx.core.accountList())[0]?.jid, 'JID (no account saved yet: /connect JID)');
       const opts: Parameters<CoreApi['connect']>[0] = { jid };
       for (let i = 1; i < args.length; i += 2) {
         const key = args[i];

@@ -57,7 +57,7 @@ export class AccountSession implements CoreApi {
     this.catchUp = new CatchUp(ctx, this.hist, new Incoming(ctx, io, this.chats, this.extras), io);
     this.identity = new Identity(ctx);
     this.omemo = new OmemoCommands(ctx, this.identity, this.deviceLists, this.chats, this.muc, note);
-    this.connection = new Connection(ctx, this.identity, this.deviceLists, this.catchUp, this.contacts, this.muc);
+    this.connection = new Connection(ctx, this.identity, this.deviceLists, this.catchUp, this.contacts, this.muc, deps.reconnectDelay);
     this.files = new FilesCore({
       emit: (e) => ctx.emit(e),
       upload: () => ctx.onlineOrUndefined()?.xmpp.upload,
@@ -86,6 +86,9 @@ export class AccountSession implements CoreApi {
   }
   disconnect(): Promise<void> {
     return this.connection.disconnect();
+  }
+  reconnectNow(): Promise<boolean> {
+    return this.connection.reconnectNow();
   }
 
   // ---- history (history.ts, session/catch-up.ts) ------------------------------------------------

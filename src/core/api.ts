@@ -51,7 +51,8 @@ export type ErrorReason =
   | 'spoofed-correction'
   | 'spoofed-retraction'
   | 'room-error' // the room refused something (nick change, …); the message names the condition
-  | 'session-completion'; // the empty message that completes a new session could not be sent
+  | 'session-completion' // the empty message that completes a new session could not be sent
+  | 'auth'; // the server refused the password (reconnecting stops)
 
 export type WarningReason = 'identity-changed' | 'device-list-capped' | 'own-device-list-unread';
 
@@ -61,7 +62,8 @@ export type XchatEvent =
   | { event: 'sent'; to: string; id: string; body: string; encryption: Encryption; devices?: number; groupchat?: true }
   | { event: 'error'; message: string; from?: string; reason?: ErrorReason }
   | { event: 'info'; message: string }
-  | { event: 'status'; status: 'connecting' | 'online' | 'offline'; jid?: string }
+  // reconnecting: the connection was lost and is tried again in `retry_in` seconds.
+  | { event: 'status'; status: 'connecting' | 'online' | 'offline' | 'reconnecting'; jid?: string; retry_in?: number }
   | { event: 'subscription'; from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }
@@ -129,6 +131,8 @@ export interface CoreApi {
   on(listener: (e: XchatEvent) => void): () => void;
   isConnected(): boolean;
   connect(opts: ConnectOptions): Promise<void>;
+  /** /connect without arguments: the last account again, now. False when there is none. */
+  reconnectNow?(): Promise<boolean>;
   disconnect(): Promise<void>;
   /** Waits until every send started so far has finished (used before /quit and at EOF). */
   drain(): Promise<void>;

@@ -32,7 +32,7 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
     case 'info':
       return e.message;
     case 'status':
-      return e.status === 'online' ? `* online${e.jid ? ` as ${e.jid}` : ''}` : e.status === 'connecting' ? `* connecting${e.jid ? ` ${e.jid}` : ''}…` : '* offline';
+      return statusText(e);
     case 'subscription': {
       const what = {
         subscribe: `wants to see your presence (answer with /sub allow ${e.from} or /sub deny ${e.from})`,
@@ -80,6 +80,21 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
 }
 
 type EventOf<K extends XchatEvent['event']> = Extract<XchatEvent, { event: K }>;
+
+function statusText(e: EventOf<'status'>): string {
+  switch (e.status) {
+    case 'online':
+      return `* online${e.jid ? ` as ${e.jid}` : ''}`;
+    case 'connecting':
+      return `* connecting${e.jid ? ` ${e.jid}` : ''}…`;
+    case 'reconnecting':
+      return `* connection lost; reconnecting${e.jid ? ` ${e.jid}` : ''} in ${e.retry_in ?? '?'} s (/connect: now, /disconnect: stop)`;
+    case 'offline':
+      return '* offline';
+    default:
+      return unreachable(e.status);
+  }
+}
 
 function roomText(e: EventOf<'room'>): string {
   switch (e.status) {

@@ -107,7 +107,8 @@ export function titleText(wm: WindowManager): string {
   if (w.kind === 'console') {
     const s = wm.status;
     const who = s.jid ? ` ${s.jid}` : '';
-    return printable(`xchat console -${who} ${s.state}`);
+    const state = s.state === 'reconnecting' ? `reconnecting in ${s.retryIn ?? '?'} s` : s.state;
+    return printable(`xchat console -${who} ${state}`);
   }
   const parts = [w.name];
   if (w.presence) parts.push(`(${w.presence})`);

@@ -35,7 +35,7 @@ export class WindowManager implements WindowsApi {
   /** Bumped on every change: the view keys its re-render on it. */
   version = 0;
   /** Connection status for the console title. */
-  status: { state: 'connecting' | 'online' | 'offline'; jid?: string } = { state: 'offline' };
+  status: { state: 'connecting' | 'online' | 'offline' | 'reconnecting'; jid?: string; retryIn?: number } = { state: 'offline' };
 
   constructor(private readonly opts: WindowsOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -319,7 +319,7 @@ export class WindowManager implements WindowsApi {
         this.onChat(e);
         return;
       case 'status': {
-        this.status = { state: e.status, ...(e.jid ? { jid: e.jid } : {}) };
+        this.status = { state: e.status, ...(e.jid ? { jid: e.jid } : {}), ...(e.retry_in !== undefined ? { retryIn: e.retry_in } : {}) };
         this.addLine(this.wins.get(1)!, this.eventLine(e));
         return;
       }

@@ -137,10 +137,24 @@ describe('commands call the right core action', () => {
   });
 });
 
+describe('/connect without a JID (issue 9: Profanity\'s account habits)', () => {
+  it('with nothing saved: a usage error naming what is missing, no connection', async () => {
+    const r = await engine.execute('/connect');
+    expect(r).toEqual({ ok: false, usage: true });
+    expect(errors()[0]).toMatch(/missing JID \(no account saved yet: \/connect JID\)\nusage: \/connect JID \[server HOST\]/);
+    expect(core.calls.filter((c) => c[0] === 'connect')).toEqual([]);
+  });
+
+  it('with a saved account: connects it', async () => {
+    core.accounts = [{ jid: 'alice@example.org' }, { jid: 'bob@example.org' }];
+    expect(await engine.execute('/connect')).toEqual({ ok: true });
+    expect(core.calls.filter((c) => c[0] === 'connect').map((c) => (c[1] as { jid: string }).jid)).toEqual(['alice@example.org']);
+  });
+});
+
 describe('usage errors', () => {
   const bad: [string, RegExp][] = [
     ['/foo', /^Unknown command: \/foo \(try \/help\)$/],
-    ['/connect', /missing JID\nusage: \/connect JID \[server HOST\]/],
     ['/connect alice@x port abc', /invalid port "abc"\nusage: \/connect/],
     ['/connect alice@x tls maybe', /invalid tls "maybe" \(force\|allow\|disable\)/],
     ['/connect alice@x colour blue', /unknown option "colour"/],

@@ -17,6 +17,10 @@ export class FakeServer {
   readonly archive: ArchivedMessage[] = [];
   /** A fetch of this JID's device list fails with this error (timeouts, server errors). */
   readonly deviceListErrors = new Map<string, Error>();
+  /** Logins fail with this error while set (a server that is down, a changed password). */
+  loginError?: Error;
+  /** Every login, in order. */
+  readonly logins: string[] = [];
 
   bundleKey(jid: string, id: number): string {
     return `${jid}/${id}`;
@@ -28,7 +32,8 @@ export type Sent =
   | { kind: 'encrypted'; to: string; el: EncryptedElement; id: string; keyTransport: boolean }
   | { kind: 'signal'; to: string; extras: MessageExtras }
   | { kind: 'publish-devices'; ids: number[] }
-  | { kind: 'room'; room: string; id: string; body?: string; el?: EncryptedElement };
+  | { kind: 'room'; room: string; id: string; body?: string; el?: EncryptedElement }
+  | { kind: 'presence'; show?: string; status?: string };
 
 type AnyListener = (...args: never[]) => void;
 
@@ -58,6 +63,8 @@ export class FakePort implements XmppPort {
   }
 
   async connect(p: XmppConnectParams): Promise<string> {
+    this.server.logins.push(p.jid);
+    if (this.server.loginError) throw this.server.loginError;
     this.jid = p.jid;
     return `${p.jid}/fake`;
   }
@@ -104,7 +111,9 @@ export class FakePort implements XmppPort {
   }
   async rosterAdd(): Promise<void> {}
   async rosterRemove(): Promise<void> {}
-  async setPresence(): Promise<void> {}
+  async setPresence(show?: string, status?: string): Promise<void> {
+    this.sent.push({ kind: 'presence', ...(show ? { show } : {}), ...(status ? { status } : {}) });
+  }
 }
 
 /** One room service: join answers with our own presence; the rest records or answers from state. */
@@ -132,7 +141,9 @@ export class FakeMucPort implements MucPort {
   domain(): string {
     return 'example.org';
   }
+  readonly joins: string[] = [];
   async join(room: string, nick: string): Promise<MucPresence> {
+    this.joins.push(room);
     return { room, nick, type: 'available', codes: ['110'], self: true, jid: `${this.port.jid}/fake`, affiliation: 'owner', role: 'moderator' };
   }
   async leave(): Promise<void> {}

@@ -19,6 +19,41 @@ export interface Lab {
   dir: string;
   register(user: string, password: string): Promise<string /* bare jid */>;
   stop(): Promise<void>;
+  /** Stops the server (every connection drops), waits `downMs`, starts it again: same ports, same data. */
+  restart(downMs?: number): Promise<void>;
+}
+
+/** Starts the prosody binary on `cfg` and waits until it listens on `c2s`. */
+async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(PROSODY, ['-F', '--config', cfg], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOME: dir },
+  });
+  let output = '';
+  child.stdout?.on('data', (b) => { output += b; });
+  child.stderr?.on('data', (b) => { output += b; });
+  let exited = false;
+  const exitP = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const deadline = Date.now() + 20_000;
+  while (!(await portOpen(c2s))) {
+    if (exited || Date.now() > deadline) {
+      if (!exited) child.kill('SIGKILL');
+      let log = '';
+      try { log = await readFile(join(dir, 'prosody.log'), 'utf8'); } catch { /* none yet */ }
+      throw new Error(`prosody did not start (dir ${dir}):\n${output}\n${log.slice(-4000)}`);
+    }
+    await sleep(50);
+  }
+  return {
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+      await exitP;
+      clearTimeout(t);
+    },
+  };
 }
 
 const PROSODY = process.env.XCHAT_PROSODY ?? '/usr/bin/prosody';
@@ -132,28 +167,8 @@ export async function startProsody(opts: { name?: string; noTls?: boolean } = {}
   const cfg = join(dir, 'prosody.cfg.lua');
   await writeFile(cfg, configText({ dir, domain, c2s, http, https, cert, key, noTls: opts.noTls }));
 
-  const child: ChildProcess = spawn(PROSODY, ['-F', '--config', cfg], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HOME: dir },
-  });
-  let output = '';
-  child.stdout?.on('data', (b) => { output += b; });
-  child.stderr?.on('data', (b) => { output += b; });
-  let exited = false;
-  const exitP = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-
-  const deadline = Date.now() + 20_000;
-  while (!(await portOpen(c2s))) {
-    if (exited || Date.now() > deadline) {
-      if (!exited) child.kill('SIGKILL');
-      let log = '';
-      try { log = await readFile(join(dir, 'prosody.log'), 'utf8'); } catch { /* none yet */ }
-      throw new Error(`prosody did not start (dir ${dir}):\n${output}\n${log.slice(-4000)}`);
-    }
-    await sleep(50);
-  }
-
+  // One server process at a time; restart() replaces it on the same ports and data.
+  let server = await runProsody(dir, cfg, c2s);
   let stopped = false;
   const lab: Lab = {
     domain,
@@ -178,13 +193,13 @@ export async function startProsody(opts: { name?: string; noTls?: boolean } = {}
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
-      if (!exited) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-        await exitP;
-        clearTimeout(t);
-      }
+      await server.stop();
       if (!process.env.XCHAT_KEEP_LAB) await rm(dir, { recursive: true, force: true });
+    },
+    async restart(downMs = 0): Promise<void> {
+      await server.stop();
+      if (downMs > 0) await sleep(downMs);
+      server = await runProsody(dir, cfg, c2s);
     },
   };
   return lab;

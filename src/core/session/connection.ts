@@ -11,8 +11,15 @@ import type { Identity } from './identity.js';
 import type { DeviceLists } from './device-lists.js';
 import type { CatchUp } from './catch-up.js';
 import type { Contacts } from './contacts.js';
+import { RetryTimer } from './reconnect.js';
 
 export class Connection {
+  /** The parameters of the last successful connection (the password stays in memory only). */
+  private last?: XmppConnectParams;
+  /** The user wants to be online: set by a successful connect, cleared by /disconnect. */
+  private wanted = false;
+  private readonly retry: RetryTimer;
+
   constructor(
     private readonly ctx: SessionContext,
     private readonly identity: Identity,
@@ -20,13 +27,16 @@ export class Connection {
     private readonly catchUp: CatchUp,
     private readonly contacts: Contacts,
     private readonly muc: MucCore,
-  ) {}
+    retryDelay?: (attempt: number) => number,
+  ) {
+    this.retry = new RetryTimer(retryDelay);
+  }
 
   async connect(opts: ConnectOptions): Promise<void> {
+    this.retry.cancel();
     const jid = bareJid(opts.jid);
     const settings = await this.ctx.deps.accounts.get(jid);
     const password = await this.password(opts, settings);
-    this.ctx.emit({ event: 'status', status: 'connecting', jid });
     const params: XmppConnectParams = {
       jid,
       password,
@@ -34,32 +44,93 @@ export class Connection {
       port: opts.port ?? settings?.port,
       tls: opts.tls ?? settings?.tls ?? 'force',
     };
-    const early = this.ctx.deps.takeEarlyConnection?.(params);
+    await this.open(params, true);
+    await this.remember(opts, settings !== undefined);
+  }
+
+  /** /connect without arguments: try the last account again now. False when there is none. */
+  async reconnectNow(): Promise<boolean> {
+    const params = this.last;
+    if (!params) return false;
+    this.retry.cancel();
+    await this.open(params, false);
+    return true;
+  }
+
+  /** One connection attempt; on success the session is online and lost connections are retried. */
+  private async open(params: XmppConnectParams, mayTakeEarly: boolean): Promise<void> {
+    this.ctx.emit({ event: 'status', status: 'connecting', jid: params.jid });
+    const early = mayTakeEarly ? this.ctx.deps.takeEarlyConnection?.(params) : undefined;
     const xmpp = early?.xmpp ?? this.ctx.deps.createXmpp();
     this.wire(xmpp);
     this.ctx.port = xmpp;
-    const account = await this.identity.load(jid);
+    const account = await this.identity.load(params.jid);
     // From here on the session is in the state a fresh connection would find it in.
     early?.release();
     const fullJid = await (early ? early.connected : xmpp.connect(params));
-    const link = { state: 'online' as const, xmpp, fullJid, jid, omemo: account.omemo };
+    const link = { state: 'online' as const, xmpp, fullJid, jid: params.jid, omemo: account.omemo };
     this.ctx.link = link;
+    this.last = params;
+    this.wanted = true;
+    this.retry.reset();
     await this.ctx.queue.run(() => this.deviceLists.setUpOwn(link)).catch((e: unknown) => {
       this.catchUp.releaseHeld();
       throw e;
     });
     this.ctx.emit({ event: 'status', status: 'online', jid: fullJid });
+    this.ctx.background('restoring your status failed', () => this.contacts.restoreStatus(xmpp));
     this.ctx.track(this.muc.online()).catch((e) => this.ctx.error(`joining rooms failed: ${errText(e)}`));
     this.ctx.background('catching up from the archive failed', () => this.catchUp.run());
   }
 
+  /**
+   * A successful /connect is remembered as Profanity does: the account and the server, port and
+   * tls given with it, so the next start (and xchat listen|send) finds it.
+   */
+  private async remember(opts: ConnectOptions, known: boolean): Promise<void> {
+    const jid = bareJid(opts.jid);
+    const accounts = this.ctx.deps.accounts;
+    if (!known) await accounts.add(jid);
+    if (opts.server !== undefined) await accounts.set(jid, 'server', opts.server);
+    if (opts.port !== undefined) await accounts.set(jid, 'port', opts.port);
+    if (opts.tls !== undefined) await accounts.set(jid, 'tls', opts.tls);
+  }
+
   async disconnect(): Promise<void> {
+    this.wanted = false; // a user's /disconnect is final: no retry
+    this.retry.cancel();
     await this.ctx.drain();
     const x = this.ctx.port;
     this.ctx.port = undefined;
     this.ctx.link = { state: 'offline' };
+    this.contacts.state.clearPresence();
     if (x) await x.disconnect();
     this.ctx.emit({ event: 'status', status: 'offline' });
+  }
+
+  /** The connection was lost (not by /disconnect): try again after the backoff delay. */
+  private lost(): void {
+    const params = this.last;
+    if (!this.wanted || !params || this.retry.pending) return;
+    const ms = this.retry.schedule(() => void this.attempt(params));
+    this.ctx.emit({ event: 'status', status: 'reconnecting', jid: params.jid, retry_in: Math.ceil(ms / 1000) });
+  }
+
+  private async attempt(params: XmppConnectParams): Promise<void> {
+    if (!this.wanted) return;
+    try {
+      await this.open(params, false);
+    } catch (e) {
+      // A refused password will be refused again: stop and say so instead of hammering the server.
+      if ((e as { condition?: string } | null)?.condition === 'auth') {
+        this.wanted = false;
+        this.ctx.error(`reconnecting to ${params.jid} stopped: ${errText(e)}. Fix the password, then /connect`, undefined, 'auth');
+        this.ctx.emit({ event: 'status', status: 'offline' });
+        return;
+      }
+      this.ctx.warn(`reconnecting to ${params.jid} failed: ${errText(e)}`);
+      this.lost();
+    }
   }
 
   private wire(x: XmppPort): void {
@@ -69,10 +140,12 @@ export class Connection {
     x.on('error', (e) => this.ctx.error(e.message, e.from));
     x.on('warning', (message) => this.ctx.warn(message));
     x.on('offline', (reason) => {
+      if (this.ctx.port !== x) return; // a connection already replaced
       this.ctx.link = { state: 'offline' };
       this.contacts.state.clearPresence();
       this.ctx.emit({ event: 'status', status: 'offline' });
       if (reason) this.ctx.info(`disconnected: ${reason}`);
+      this.lost();
     });
     x.on('subscription', (s) => this.ctx.emit({ event: 'subscription', from: s.from, type: s.type }));
     x.on('roster', (items) => this.contacts.state.setItems(items));

@@ -4,10 +4,13 @@ import type { AccountSettings, ContactView, StatusShow } from '../api.js';
 import { RosterState } from '../roster.js';
 import { bareJid } from '../../lib/jid.js';
 import type { SessionContext } from './context.js';
+import type { XmppPort } from '../ports.js';
 
 export class Contacts {
   readonly state = new RosterState();
   private readonly fingerprints = new Map<string, Set<string>>();
+  /** The user's own status, kept across reconnects. */
+  private status?: { show: StatusShow; message?: string };
 
   constructor(private readonly ctx: SessionContext) {}
 
@@ -56,7 +59,15 @@ export class Contacts {
 
   async setStatus(show: StatusShow, message?: string): Promise<void> {
     await this.ctx.online().xmpp.setPresence(show === 'online' ? undefined : show, message || undefined);
+    this.status = { show, ...(message ? { message } : {}) };
     this.ctx.info(`status: ${show}${message ? ` (${message})` : ''}`);
+  }
+
+  /** After a reconnect: the status the user set last (a new connection starts as plain online). */
+  async restoreStatus(xmpp: XmppPort): Promise<void> {
+    const s = this.status;
+    if (!s || (s.show === 'online' && !s.message)) return;
+    await xmpp.setPresence(s.show === 'online' ? undefined : s.show, s.message);
   }
 
   presences(): ContactView[] {

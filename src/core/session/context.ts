@@ -34,6 +34,8 @@ export interface AccountSessionDeps {
   history?: HistoryPort;
   /** The profile's list of partial downloads under way (files.ts). */
   partialsJournal?: string;
+  /** Delay before reconnect attempt n (default: backoff, 1 s doubling to 60 s); tests shorten it. */
+  reconnectDelay?: (attempt: number) => number;
 }
 
 /** The account whose identity is loaded: online, or offline for fingerprints and trust. */
