@@ -147,9 +147,12 @@ export async function cmdRun(opts: CommonOpts, io: CliIo): Promise<number> {
     if (opts.account) {
       const pw = await password(opts.account);
       await core.connect({ jid: opts.account, ...(pw !== undefined ? { password: pw } : {}) });
+      await core.caughtUp?.();
     }
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       const r = await engine.execute(next.value);
+      // The lines after /connect act on what arrived while away: the archive is read first.
+      if (r.ok && /^\s*\/connect\b/i.test(next.value)) await core.caughtUp?.();
       if (r.quit) break;
     }
     await core.drain();

@@ -68,6 +68,19 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   },
   {
+    name: '/wait',
+    synopsis: ['/wait'],
+    description:
+      'Wait until the archive has been read after connecting (messages that arrived while you were away are shown) and everything sent so far has gone out. `xchat run` does this after each /connect by itself, so a script acts on what arrived meanwhile.',
+    args: [],
+    examples: ['/connect alice@example.org', '/wait'],
+    async handler(ctx, args) {
+      noMoreArgs(args, 0);
+      await ctx.core.caughtUp?.();
+      await ctx.core.drain();
+    },
+  },
+  {
     name: '/account',
     synopsis: ['/account add JID', '/account set JID KEY VALUE', '/account list', '/account remove JID'],
     description: 'Manage the accounts saved in this profile. Passwords are never stored: use eval_password.',

@@ -90,6 +90,9 @@ export class AccountSession implements CoreApi {
   reconnectNow(): Promise<boolean> {
     return this.connection.reconnectNow();
   }
+  caughtUp(): Promise<void> {
+    return this.connection.caughtUp;
+  }
 
   // ---- history (history.ts, session/catch-up.ts) ------------------------------------------------
 

@@ -133,6 +133,8 @@ export interface CoreApi {
   connect(opts: ConnectOptions): Promise<void>;
   /** /connect without arguments: the last account again, now. False when there is none. */
   reconnectNow?(): Promise<boolean>;
+  /** Settles once the archive has been read after the latest connect (scripts: /wait). */
+  caughtUp?(): Promise<void>;
   disconnect(): Promise<void>;
   /** Waits until every send started so far has finished (used before /quit and at EOF). */
   drain(): Promise<void>;

@@ -152,6 +152,18 @@ describe('/connect without a JID (issue 9: Profanity\'s account habits)', () => 
   });
 });
 
+describe('/wait', () => {
+  it('waits for the catch-up after connecting, then for pending sends', async () => {
+    let caughtUp = false;
+    (core as unknown as { caughtUp: () => Promise<void> }).caughtUp = async () => {
+      caughtUp = true;
+    };
+    expect(await engine.execute('/wait')).toEqual({ ok: true });
+    expect(caughtUp).toBe(true);
+    expect(core.calls.map((c) => c[0])).toEqual(['drain']);
+  });
+});
+
 describe('usage errors', () => {
   const bad: [string, RegExp][] = [
     ['/foo', /^Unknown command: \/foo \(try \/help\)$/],

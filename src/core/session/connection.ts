@@ -12,6 +12,7 @@ import type { DeviceLists } from './device-lists.js';
 import type { CatchUp } from './catch-up.js';
 import type { Contacts } from './contacts.js';
 import { RetryTimer } from './reconnect.js';
+import { settled } from '../../lib/diagnostics.js';
 
 export class Connection {
   /** The parameters of the last successful connection (the password stays in memory only). */
@@ -19,6 +20,8 @@ export class Connection {
   /** The user wants to be online: set by a successful connect, cleared by /disconnect. */
   private wanted = false;
   private readonly retry: RetryTimer;
+  /** Settles when the archive catch-up of the latest connection is done (failed or not). */
+  caughtUp: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: SessionContext,
@@ -80,7 +83,9 @@ export class Connection {
     this.ctx.emit({ event: 'status', status: 'online', jid: fullJid });
     this.ctx.background('restoring your status failed', () => this.contacts.restoreStatus(xmpp));
     this.ctx.track(this.muc.online()).catch((e) => this.ctx.error(`joining rooms failed: ${errText(e)}`));
-    this.ctx.background('catching up from the archive failed', () => this.catchUp.run());
+    const caughtUp = this.ctx.queue.run(() => this.catchUp.run());
+    this.caughtUp = settled(caughtUp);
+    this.ctx.track(caughtUp).catch((e) => this.ctx.error(`catching up from the archive failed: ${errText(e)}`));
   }
 
   /**
