@@ -3,6 +3,7 @@ import type { XmppConnectParams, XmppPort, XmppPortEvents } from './ports.js';
 import type { EarlySocket } from '../xmpp/early-socket.js';
 import { XmppSession, xmlBundleToBundle, bundleToXmlBundle, listSome } from '../xmpp/index.js';
 import { Upload } from '../xmpp/upload.js';
+import type { KeepaliveOptions } from '../xmpp/keepalive.js';
 import type { MucPort } from './muc/ports.js';
 
 /**
@@ -10,7 +11,7 @@ import type { MucPort } from './muc/ports.js';
  * every event until `release()` (a connection started before anyone listens), then deliver them
  * in order.
  */
-export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): XmppPort & { release(): void } {
+export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepalive?: KeepaliveOptions } = {}): XmppPort & { release(): void } {
   const s = new XmppSession();
   const events = new HeldEvents(defaults.hold === true);
   forwardEvents(s, events);
@@ -26,6 +27,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean } = {}): 
         port: opts.port,
         tls: opts.tls,
         ...(defaults.ca ? { ca: defaults.ca } : {}),
+        ...(defaults.keepalive ? { keepalive: defaults.keepalive } : {}),
         ...(opts.earlySocket ? { earlySocket: opts.earlySocket } : {}),
       });
       return s.jid;

@@ -9,6 +9,7 @@ import { bareJid as bareOf } from '../lib/jid.js';
 import { logged, settled } from '../lib/diagnostics.js';
 import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
 import { IqTracker } from './iq-tracker.js';
+import { Keepalive, type KeepaliveOptions } from './keepalive.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
 import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, useEarlySocket } from './xmpp-client-private.js';
 import type { EarlySocket } from './early-socket.js';
@@ -44,6 +45,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** A TCP connection to the same host and port opened earlier (early-socket.ts): used if still alive. */
   earlySocket?: EarlySocket;
+  /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
+  keepalive?: KeepaliveOptions;
 }
 
 /** Where and how one login goes. */
@@ -74,6 +77,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   private readonly iqs = new IqTracker((el) => this.send(el));
   private online = false;
   private timeoutMs = 10_000;
+  private keepalive?: Keepalive;
 
   constructor() {
     super();
@@ -132,6 +136,8 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     const { capsHash } = await this.login(c, target, () => connectError);
     this.online = true;
     await this.afterLogin(c, capsHash);
+    this.keepalive = new Keepalive({ iq: (type, child, to, ms) => this.iq(type, child, to, ms), dead: (why) => void this.linkDead(c, why) }, opts.keepalive);
+    this.keepalive.start();
     this.emit('online', { jid: this.jid });
   }
 
@@ -167,6 +173,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       if (this.online) this.emitError(e.message, { error: e, condition: (e as { condition?: string }).condition });
     });
     c.on('stanza', (el: Element) => this.onStanza(el));
+    c.on('element', () => this.keepalive?.heard()); // any inbound element (SM acks too) is life
     c.on('offline', () => this.wentOffline('offline'));
     c.on('disconnect', (info?: { reason?: unknown }) => this.wentOffline(disconnectReason(info?.reason)));
   }
@@ -228,7 +235,17 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     }
   }
 
+  /** The link went silent: closed, so the owner sees 'offline' and connects again. */
+  private async linkDead(c: Client, reason: string): Promise<void> {
+    if (this.client !== c) return;
+    this.emitError(`connection lost: ${reason}`, { condition: 'timeout' });
+    this.wentOffline(reason);
+    await this.teardown(c);
+  }
+
   private wentOffline(reason: string): void {
+    this.keepalive?.stop();
+    this.keepalive = undefined;
     this.iqs.failAll();
     if (!this.online) return;
     this.online = false;

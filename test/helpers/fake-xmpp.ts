@@ -200,7 +200,7 @@ export class FakePeer {
 }
 
 /** An AccountSession's dependencies over fake ports (a new one per connect), accounts in memory. */
-export function fakeDeps(newPort: () => FakePort, more: Partial<AccountSessionDeps> = {}): AccountSessionDeps {
+export function fakeDeps(newPort: () => XmppPort, more: Partial<AccountSessionDeps> = {}): AccountSessionDeps {
   const settings = new Map<string, AccountSettings>();
   const chatPolicy = new Map<string, Encryption>();
   const store = new MemoryOmemoStore();

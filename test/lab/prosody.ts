@@ -21,10 +21,14 @@ export interface Lab {
   stop(): Promise<void>;
   /** Stops the server (every connection drops), waits `downMs`, starts it again: same ports, same data. */
   restart(downMs?: number): Promise<void>;
+  /** SIGSTOP: the server stays connected but silent (a dead link, as after a suspend). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 /** Starts the prosody binary on `cfg` and waits until it listens on `c2s`. */
-async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop(): Promise<void> }> {
+async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop(): Promise<void>; signal(sig: NodeJS.Signals): void }> {
   const child: ChildProcess = spawn(PROSODY, ['-F', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,8 +50,12 @@ async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop
     await sleep(50);
   }
   return {
+    signal(sig) {
+      if (!exited) child.kill(sig);
+    },
     async stop() {
       if (exited) return;
+      child.kill('SIGCONT'); // a paused server cannot handle SIGTERM
       child.kill('SIGTERM');
       const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
       await exitP;
@@ -195,6 +203,12 @@ export async function startProsody(opts: { name?: string; noTls?: boolean } = {}
       stopped = true;
       await server.stop();
       if (!process.env.XCHAT_KEEP_LAB) await rm(dir, { recursive: true, force: true });
+    },
+    pause() {
+      server.signal('SIGSTOP');
+    },
+    resume() {
+      server.signal('SIGCONT');
     },
     async restart(downMs = 0): Promise<void> {
       await server.stop();

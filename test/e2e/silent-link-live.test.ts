@@ -1,0 +1,83 @@
+// Live: a link that goes silent (the server SIGSTOPped, as after a suspend or a dead NAT entry) is
+// noticed by an unanswered ping, given up, and replaced once the server answers again; the
+// conversation goes on and nothing is shown twice. Short keepalive times here; the defaults
+// (ping after 60 s quiet, 20 s to answer) find a dead link within 90 s.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import { startProsody, type Lab } from '../lab/prosody.js';
+import { AccountSession } from '../../src/core/account-session.js';
+import { createXmppPort } from '../../src/core/xmpp-port.js';
+import type { XchatEvent } from '../../src/core/api.js';
+import { fakeDeps } from '../helpers/fake-xmpp.js';
+import { KEEPALIVE_IDLE_MS, KEEPALIVE_TIMEOUT_MS } from '../../src/xmpp/keepalive.js';
+
+const canRun = existsSync('/usr/bin/prosody');
+if (!canRun && process.env.CI === 'true') throw new Error('CI needs prosody (scripts/install-test-deps)');
+
+async function until(pred: () => boolean, ms: number, what: string, events: XchatEvent[]): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}; last events ${JSON.stringify(events.slice(-6))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!canRun)('a silent link (live)', () => {
+  let lab: Lab;
+  const sessions: AccountSession[] = [];
+
+  beforeAll(async () => {
+    lab = await startProsody({ name: 'silent-link' });
+    await lab.register('alice', 'alice-pw');
+    await lab.register('bob', 'bob-pw');
+  }, 60_000);
+
+  afterAll(async () => {
+    lab?.resume();
+    for (const s of sessions) await s.disconnect().catch(() => undefined);
+    await lab?.stop();
+  });
+
+  function session(password: string, keepalive?: { idleMs: number; timeoutMs: number }) {
+    const ca = readFileSync(lab.caFile, 'utf8');
+    const events: XchatEvent[] = [];
+    const s = new AccountSession(
+      fakeDeps(() => createXmppPort({ ca, ...(keepalive ? { keepalive } : {}) }), { env: { XCHAT_PASSWORD: password }, reconnectDelay: () => 300 }),
+    );
+    s.on((e) => events.push(e));
+    sessions.push(s);
+    return { s, events };
+  }
+
+  it('the defaults find a dead link within 90 s', () => {
+    expect(KEEPALIVE_IDLE_MS + KEEPALIVE_TIMEOUT_MS + KEEPALIVE_IDLE_MS / 4).toBeLessThanOrEqual(90_000);
+  });
+
+  it('is detected by an unanswered ping, replaced when the server is back; messages flow again, once', async () => {
+    const alice = session('alice-pw', { idleMs: 800, timeoutMs: 800 });
+    const bob = session('bob-pw');
+    const target = { server: lab.host, port: lab.c2sPort, tls: 'force' as const };
+    await alice.s.connect({ jid: 'alice@localhost', ...target, password: 'alice-pw' });
+    await bob.s.connect({ jid: 'bob@localhost', ...target, password: 'bob-pw' });
+    await alice.s.omemoEnd('bob@localhost');
+    await bob.s.omemoEnd('alice@localhost');
+
+    lab.pause();
+    const pausedAt = Date.now();
+    await until(() => alice.events.some((e) => e.event === 'status' && e.status === 'reconnecting'), 15_000, 'dead link noticed', alice.events);
+    const noticedAfter = Date.now() - pausedAt;
+    expect(noticedAfter).toBeLessThan(5_000);
+    expect(alice.s.isConnected()).toBe(false);
+    lab.resume();
+    await until(() => alice.s.isConnected(), 60_000, 'alice back online', alice.events);
+    await until(() => bob.s.isConnected(), 60_000, 'bob online', bob.events);
+
+    await bob.s.sendMessage('alice@localhost', 'after the silence');
+    await until(() => alice.events.some((e) => e.event === 'message' && e.body === 'after the silence'), 30_000, 'message after the silence', alice.events);
+    await alice.s.sendMessage('bob@localhost', 'heard you');
+    await until(() => bob.events.some((e) => e.event === 'message' && e.body === 'heard you'), 30_000, 'answer', bob.events);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(alice.events.filter((e) => e.event === 'message' && e.body === 'after the silence')).toHaveLength(1);
+    expect(alice.events.filter((e) => e.event === 'status' && e.status === 'online').length).toBe(2);
+  }, 120_000);
+});
