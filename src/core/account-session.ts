@@ -16,6 +16,7 @@ import { Incoming } from './session/incoming.js';
 import { CatchUp } from './session/catch-up.js';
 import { Outgoing } from './session/outgoing.js';
 import { Identity } from './session/identity.js';
+import { HistoryActions } from './session/history-actions.js';
 import { OmemoCommands } from './session/omemo-commands.js';
 import { Contacts } from './session/contacts.js';
 import { Connection } from './session/connection.js';
@@ -33,6 +34,7 @@ export class AccountSession implements CoreApi {
   private readonly catchUp: CatchUp;
   private readonly omemo: OmemoCommands;
   private readonly identity: Identity;
+  private readonly historyActions: HistoryActions;
   private readonly connection: Connection;
   private readonly files: FilesCore;
   private readonly extras: MessageExtrasCore;
@@ -56,8 +58,12 @@ export class AccountSession implements CoreApi {
     this.outgoing = new Outgoing(ctx, io, this.chats, this.extras, this.muc);
     this.catchUp = new CatchUp(ctx, this.hist, new Incoming(ctx, io, this.chats, this.extras), io);
     this.identity = new Identity(ctx);
+    this.historyActions = new HistoryActions(ctx, this.hist, this.identity);
     this.omemo = new OmemoCommands(ctx, this.identity, this.deviceLists, this.chats, this.muc, note);
-    this.connection = new Connection(ctx, this.identity, this.deviceLists, this.catchUp, this.contacts, this.muc, deps.reconnectDelay);
+    this.connection = new Connection(ctx, this.identity, this.deviceLists, this.catchUp, this.contacts, this.muc, {
+      ...(deps.reconnectDelay ? { retryDelay: deps.reconnectDelay } : {}),
+      afterCatchUp: () => this.outgoing.flushOutbox(),
+    });
     this.files = new FilesCore({
       emit: (e) => ctx.emit(e),
       upload: () => ctx.onlineOrUndefined()?.xmpp.upload,
@@ -72,8 +78,11 @@ export class AccountSession implements CoreApi {
   }
 
   on(listener: (e: XchatEvent) => void): () => void {
-    this.ctx.listeners.add(listener);
-    return () => this.ctx.listeners.delete(listener);
+    return this.ctx.listen(listener);
+  }
+  /** An error found while opening the profile (e.g. an unreadable outbox): shown to the first listener. */
+  report(message: string): void {
+    this.ctx.error(message);
   }
   isConnected(): boolean {
     return this.ctx.connected;
@@ -96,27 +105,14 @@ export class AccountSession implements CoreApi {
 
   // ---- history (history.ts, session/catch-up.ts) ------------------------------------------------
 
-  async historyRecent(n = 20, jid?: string): Promise<void> {
-    await this.identity.require();
-    const w = this.ctx.chatFor(jid, '/history');
-    let shown = 0;
-    // Page by page: /history 100000 must not hold every row and event at once.
-    for (const page of this.hist.recentPages(w, n)) {
-      for (const e of page) this.ctx.emit(e);
-      shown += page.length;
-    }
-    if (shown === 0) this.ctx.info(`no stored messages with ${w}`);
+  historyRecent(n = 20, jid?: string): Promise<void> {
+    return this.historyActions.recent(n, jid);
   }
-  async historySearch(text: string, opts: { all?: boolean; jid?: string } = {}): Promise<void> {
-    await this.identity.require();
-    const w = opts.all ? undefined : this.ctx.chatFor(opts.jid, '/search (or /search all TEXT)');
-    const events = this.hist.search(text, w);
-    this.ctx.info(`${events.length} stored message${events.length === 1 ? '' : 's'} with "${text}"${w ? ` in ${w}` : ''}`);
-    for (const e of events) this.ctx.emit(e);
+  historySearch(text: string, opts: { all?: boolean; jid?: string } = {}): Promise<void> {
+    return this.historyActions.search(text, opts);
   }
-  async historyLogging(mode?: LoggingMode): Promise<LoggingMode> {
-    await this.identity.require();
-    return this.hist.logging(mode);
+  historyLogging(mode?: LoggingMode): Promise<LoggingMode> {
+    return this.historyActions.logging(mode);
   }
   fetchOlder(jid?: string): Promise<void> {
     const w = this.ctx.chatFor(jid, '/history older');

@@ -60,6 +60,8 @@ export type WarningReason = 'identity-changed' | 'device-list-capped' | 'own-dev
 export type XchatEvent =
   | { event: 'message'; from: string; to: string; body: string; encryption: Encryption; sender_device?: number; trust?: TrustState; id?: string; stamp: string; carbon?: 'sent' | 'received'; archived?: boolean; groupchat?: true; nick?: string; real_jid?: string; own?: true }
   | { event: 'sent'; to: string; id: string; body: string; encryption: Encryption; devices?: number; groupchat?: true }
+  // Typed while offline: kept in the profile's outbox, sent (as a 'sent' with the same id) once online.
+  | { event: 'pending'; to: string; id: string; body: string; queued_at: string }
   | { event: 'error'; message: string; from?: string; reason?: ErrorReason }
   | { event: 'info'; message: string }
   // reconnecting: the connection was lost and is tried again in `retry_in` seconds.

@@ -49,13 +49,16 @@ export async function createAccountSession(
     const configured = await accounts.list();
     const defaultJid = opts.account ?? (configured.length > 0 ? configured[0].jid : undefined);
     if (opts.connectEarly && defaultJid) early = await startEarly(accounts, defaultJid, opts.connectEarly);
-    const [{ createXmppPort }, { AccountSession }, { FileOmemoStore, omemoDirFor }, { HistoryStore }] = await Promise.all([
+    const [{ createXmppPort }, { AccountSession }, { FileOmemoStore, omemoDirFor }, { HistoryStore }, { OutboxStore }] = await Promise.all([
       xmppPort ?? import('./xmpp-port.js'),
       import('./account-session.js'),
       import('../store/omemo-file-store.js'),
       import('../store/history.js'),
+      import('../store/outbox.js'),
     ]);
     const history = HistoryStore.open(opts.profileDir);
+    const notices: string[] = [];
+    const outbox = await OutboxStore.open(opts.profileDir, (message) => notices.push(message));
     const session = new AccountSession({
       accounts,
       openOmemoStore: (jid) => FileOmemoStore.open(omemoDirFor(opts.profileDir, jid)),
@@ -69,8 +72,10 @@ export async function createAccountSession(
       },
       defaultJid,
       history,
+      outbox,
       partialsJournal: join(opts.profileDir, 'partial-downloads.json'),
     });
+    for (const n of notices) session.report(n);
     // A killed xchat leaves unverified partial downloads behind: gone before anything else runs.
     await session.removeLeftoverDownloads();
     return Object.assign(session, {

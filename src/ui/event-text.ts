@@ -25,6 +25,8 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
       const mode = e.encryption === 'omemo' ? `omemo${e.devices !== undefined ? `, ${e.devices} device${e.devices === 1 ? '' : 's'}` : ''}` : 'plaintext';
       return `[${hhmmss(now)}] me → ${e.to} (${mode}): ${e.body}`;
     }
+    case 'pending':
+      return `[${hhmmss(now)}] me → ${e.to} (pending: sent once online): ${e.body}`;
     case 'error':
       return `error: ${e.message}${e.from ? ` (from ${e.from})` : ''}${e.reason ? `: ${e.reason}` : ''}`;
     case 'warning':

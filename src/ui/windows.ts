@@ -312,9 +312,14 @@ export class WindowManager implements WindowsApi {
         const w = this.openWindow(e.to);
         if (e.groupchat) w.room = true;
         w.encryption = e.encryption;
+        // A message typed while offline has its pending line already: it now reads as sent.
+        if (w.ids.has(e.id) && this.editLine(w, e.id, e.body)) return;
         this.addLine(w, { time: this.now(), from: 'me', body: e.body, kind: 'sent', encryption: e.encryption, id: e.id });
         return;
       }
+      case 'pending':
+        this.addLine(this.openWindow(e.to), { time: this.now(), from: 'me', body: `[pending] ${e.body}`, kind: 'sent', id: e.id });
+        return;
       case 'chat':
         this.onChat(e);
         return;

@@ -9,9 +9,13 @@ const stamp = new Date(2026, 0, 1, 12, 0, 0).toISOString();
 const EXAMPLES: { [K in XchatEvent['event']]: Extract<XchatEvent, { event: K }>[] } = {
   message: [{ event: 'message', from: 'bob@x/r', to: 'me@x', body: 'hi', encryption: 'omemo', trust: 'trusted', stamp }],
   sent: [{ event: 'sent', to: 'bob@x', id: 'i1', body: 'yo', encryption: 'none' }],
+  pending: [{ event: 'pending', to: 'bob@x', id: 'p1', body: 'typed offline', queued_at: stamp }],
   error: [{ event: 'error', message: 'broken', reason: 'bad-mac' }],
   info: [{ event: 'info', message: 'for your information' }],
-  status: [{ event: 'status', status: 'online', jid: 'me@x/r' }],
+  status: [
+    { event: 'status', status: 'online', jid: 'me@x/r' },
+    { event: 'status', status: 'reconnecting', jid: 'me@x', retry_in: 4 },
+  ],
   subscription: [{ event: 'subscription', from: 'bob@x', type: 'subscribe' }],
   device: [{ event: 'device', jid: 'bob@x', device: 7, change: 'new' }],
   trust: [{ event: 'trust', jid: 'bob@x', fingerprint: 'ab'.repeat(32), state: 'verified' }],
@@ -49,6 +53,7 @@ describe('readable text of every event', () => {
     expect(formatEvent(EXAMPLES.room[0])).toBe('* joined r@m as me, OMEMO');
     expect(formatEvent(EXAMPLES.occupant[1])).toBe('* bob is now robert in r@m');
     expect(formatEvent(EXAMPLES.chatstate[0])).toBe('* bob@x/r is typing');
+    expect(formatEvent(EXAMPLES.status[1])).toBe('* connection lost; reconnecting me@x in 4 s (/connect: now, /disconnect: stop)');
   });
 
   it('the TUI window model shows no event as JSON either', () => {

@@ -30,9 +30,9 @@ export class Connection {
     private readonly catchUp: CatchUp,
     private readonly contacts: Contacts,
     private readonly muc: MucCore,
-    retryDelay?: (attempt: number) => number,
+    private readonly hooks: { retryDelay?: (attempt: number) => number; afterCatchUp?: () => Promise<void> } = {},
   ) {
-    this.retry = new RetryTimer(retryDelay);
+    this.retry = new RetryTimer(hooks.retryDelay);
   }
 
   async connect(opts: ConnectOptions): Promise<void> {
@@ -86,6 +86,9 @@ export class Connection {
     const caughtUp = this.ctx.queue.run(() => this.catchUp.run());
     this.caughtUp = settled(caughtUp);
     this.ctx.track(caughtUp).catch((e) => this.ctx.error(`catching up from the archive failed: ${errText(e)}`));
+    // Behind the catch-up on the one queue: what was typed offline goes out after what came in.
+    const after = this.hooks.afterCatchUp;
+    if (after) this.ctx.background('sending the outbox failed', after);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { EarlyConnection, XmppConnectParams, XmppPort } from '../ports.js';
 import type { OmemoManager } from '../../omemo/manager.js';
 import type { OmemoStore } from '../../omemo/store.js';
 import type { HistoryPort } from '../history.js';
+import type { OutboxPort } from '../../store/outbox.js';
 import { SerialQueue } from '../serial.js';
 import { bareJid } from '../../lib/jid.js';
 import { reportCaught, settled } from '../../lib/diagnostics.js';
@@ -34,6 +35,8 @@ export interface AccountSessionDeps {
   history?: HistoryPort;
   /** The profile's list of partial downloads under way (files.ts). */
   partialsJournal?: string;
+  /** Messages typed while offline (src/store/outbox.ts); without it they are refused as before. */
+  outbox?: OutboxPort;
   /** Delay before reconnect attempt n (default: backoff, 1 s doubling to 60 s); tests shorten it. */
   reconnectDelay?: (attempt: number) => number;
 }
@@ -51,6 +54,8 @@ export type Online = Extract<Link, { state: 'online' }>;
 export class SessionContext {
   readonly queue = new SerialQueue();
   readonly listeners = new Set<(e: XchatEvent) => void>();
+  /** Errors and warnings emitted before anyone listened. */
+  private readonly unheard: XchatEvent[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   link: Link = { state: 'offline' };
   /** The XMPP port of the last connection (also while it is reconnecting or offline). */
@@ -76,6 +81,11 @@ export class SessionContext {
       if (e.event === 'message' || e.event === 'sent') this.error(`could not store a message in local history: ${errText(err)}`);
     }
     this.observe(e);
+    if (this.listeners.size === 0 && (e.event === 'error' || e.event === 'warning')) {
+      // Said while opening the profile, before a front end listens: kept for the first listener.
+      if (this.unheard.length < 50) this.unheard.push(e);
+      return;
+    }
     for (const l of this.listeners) {
       try {
         l(e);
@@ -84,6 +94,13 @@ export class SessionContext {
         reportCaught(`listener for a ${e.event} event`, err);
       }
     }
+  }
+
+  /** Adds a listener; the first one also gets what was said before it. */
+  listen(listener: (e: XchatEvent) => void): () => void {
+    this.listeners.add(listener);
+    for (const e of this.unheard.splice(0)) listener(e);
+    return () => this.listeners.delete(listener);
   }
 
   error(message: string, from?: string, reason?: ErrorReason): void {

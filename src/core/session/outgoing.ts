@@ -9,6 +9,7 @@ import { errText, type SessionContext } from './context.js';
 import type { OmemoIo } from './omemo-io.js';
 import type { Chats } from './chats.js';
 import type { MucCore } from '../muc/index.js';
+import type { OutboxPort } from '../../store/outbox.js';
 
 export interface SendOptions {
   plain?: boolean;
@@ -17,6 +18,8 @@ export interface SendOptions {
   extras?: MessageExtras;
   /** No 'sent' event (corrections and retractions report themselves). */
   quiet?: boolean;
+  /** The message id (a message from the outbox keeps the id it was shown with). */
+  id?: string;
 }
 
 export class Outgoing {
@@ -31,13 +34,44 @@ export class Outgoing {
   sendMessage(to: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {
     const jid = bareJid(to);
     if (this.muc.isRoom(jid)) return this.ctx.track(this.ctx.queue.run(() => this.muc.send(jid, text, opts)));
+    const account = this.ctx.account?.jid;
+    const outbox = this.ctx.deps.outbox;
+    // Offline with a known account: kept in the outbox and sent (encrypted then) once online.
+    if (!this.ctx.connected && account && outbox && !opts.plain) return this.ctx.track(this.queueForLater(outbox, account, jid, text));
     return this.ctx.track(this.ctx.queue.run(() => this.send(jid, text, opts).then(() => undefined)));
+  }
+
+  private async queueForLater(outbox: OutboxPort, account: string, to: string, body: string): Promise<void> {
+    const entry = { id: randomUUID(), account, to, body, queuedAt: new Date().toISOString() };
+    await outbox.add(entry);
+    this.ctx.emit({ event: 'pending', to, id: entry.id, body, queued_at: entry.queuedAt });
+  }
+
+  /**
+   * Once online: the outbox goes out in the order typed, each message in its chat's mode (an OMEMO
+   * chat never falls back to plaintext) and with the id it was shown with. One that cannot go out
+   * stays, and the user is told why; a lost connection stops the round.
+   */
+  async flushOutbox(): Promise<void> {
+    const outbox = this.ctx.deps.outbox;
+    const account = this.ctx.account?.jid;
+    if (!outbox || !account) return;
+    for (const m of outbox.list(account)) {
+      if (!this.ctx.connected) return;
+      try {
+        await this.send(m.to, m.body, { id: m.id });
+      } catch (e) {
+        this.ctx.error(`message to ${m.to} typed at ${m.queuedAt} is still waiting in the outbox: ${errText(e)}`, m.to);
+        continue;
+      }
+      await outbox.remove(m.id);
+    }
   }
 
   /** Runs on the session queue. */
   async send(jid: string, text: string, opts: SendOptions): Promise<{ id: string; encryption: Encryption }> {
     const x = this.ctx.online().xmpp;
-    const id = randomUUID();
+    const id = opts.id ?? randomUUID();
     const extras = { ...this.extras.outgoing(jid, id), ...opts.extras };
     const mode = opts.plain ? 'none' : opts.omemo ? 'omemo' : await this.chats.encryptionOf(jid);
     if (mode === 'none') {
