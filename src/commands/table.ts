@@ -81,6 +81,34 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   },
   {
+    name: '/tls',
+    synopsis: ['/tls trust FINGERPRINT [JID]'],
+    description:
+      "Accept exactly this server certificate for the account (default: the one last connected), as Profanity's /tls always does: its SHA-256 fingerprint, shown when the certificate could not be verified. From then on only this certificate is accepted for the account; a different one is refused with a warning. Verification by CA stays the default for every other account.",
+    args: [],
+    examples: ['/tls trust 5A:3C:…:9F alice@example.org'],
+    subcommands: [
+      {
+        name: 'trust',
+        synopsis: ['/tls trust FINGERPRINT [JID]'],
+        description: 'Pin this certificate for the account.',
+        args: [
+          { name: 'FINGERPRINT', description: 'SHA-256, as shown (colons optional).' },
+          { name: 'JID', description: 'The account (default: the last one connected).' },
+        ],
+        examples: ['/tls trust 5A:3C:…:9F'],
+        async handler(ctx, args) {
+          noMoreArgs(args, 2);
+          const fp = args[0];
+          if (!fp) throw new UsageError('missing FINGERPRINT');
+          if (!ctx.core.tlsTrust) throw new UsageError('this front end cannot pin certificates');
+          const account = await ctx.core.tlsTrust(fp, args[1] ? requireJid(args[1]) : undefined);
+          info(ctx, `certificate ${fp} pinned for ${account}: /connect`);
+        },
+      },
+    ],
+  },
+  {
     name: '/account',
     synopsis: ['/account add JID', '/account set JID KEY VALUE', '/account list', '/account remove JID'],
     description: 'Manage the accounts saved in this profile. Passwords are never stored: use eval_password.',

@@ -102,6 +102,9 @@ export class AccountSession implements CoreApi {
   caughtUp(): Promise<void> {
     return this.connection.caughtUp;
   }
+  tlsTrust(fingerprint: string, jid?: string): Promise<string> {
+    return this.connection.trustCertificate(fingerprint, jid);
+  }
 
   // ---- history (history.ts, session/catch-up.ts) ------------------------------------------------
 

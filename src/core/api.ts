@@ -137,6 +137,8 @@ export interface CoreApi {
   reconnectNow?(): Promise<boolean>;
   /** Settles once the archive has been read after the latest connect (scripts: /wait). */
   caughtUp?(): Promise<void>;
+  /** Pins the server certificate (SHA-256) for the account (default: the last one connected); returns the account. */
+  tlsTrust?(fingerprint: string, jid?: string): Promise<string>;
   disconnect(): Promise<void>;
   /** Waits until every send started so far has finished (used before /quit and at EOF). */
   drain(): Promise<void>;

@@ -52,6 +52,8 @@ export interface XmppConnectParams {
   server?: string;
   port?: number;
   tls: TlsPolicy;
+  /** The pinned server certificate (SHA-256), from the account's tls_pin. */
+  tlsPin?: string;
 }
 
 /**

@@ -26,6 +26,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
         server: opts.server,
         port: opts.port,
         tls: opts.tls,
+        ...(opts.tlsPin ? { tlsPin: opts.tlsPin } : {}),
         ...(defaults.ca ? { ca: defaults.ca } : {}),
         ...(defaults.keepalive ? { keepalive: defaults.keepalive } : {}),
         ...(opts.earlySocket ? { earlySocket: opts.earlySocket } : {}),

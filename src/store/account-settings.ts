@@ -19,4 +19,6 @@ export interface AccountSettings {
   trust_mode?: TrustMode;
   /** Largest file /url save downloads, in bytes (default 100 MiB). */
   max_download?: number;
+  /** SHA-256 of the server certificate trusted with /tls trust (instead of a CA). */
+  tls_pin?: string;
 }

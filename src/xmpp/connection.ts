@@ -26,7 +26,6 @@ import { Bookmarks } from './bookmarks.js';
 export { bareJid as bareOf } from '../lib/jid.js';
 export type { IqHandler, XmppErrorEvent, XmppEvents } from './stream.js';
 export type { TlsMode } from './starttls.js';
-export { probeFingerprint } from './starttls.js';
 export { decodeUtf8AcrossReads } from './xmpp-client-private.js';
 
 export interface ConnectOptions {
@@ -45,6 +44,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** A TCP connection to the same host and port opened earlier (early-socket.ts): used if still alive. */
   earlySocket?: EarlySocket;
+  /** The SHA-256 fingerprint of the one server certificate accepted (pinned), instead of a CA. */
+  tlsPin?: string;
   /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
   keepalive?: KeepaliveOptions;
 }
@@ -128,6 +129,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       ...target,
       mode: opts.tls ?? 'force',
       ...(ca ? { ca } : {}),
+      ...(opts.tlsPin ? { pin: opts.tlsPin } : {}),
       timeoutMs: this.timeoutMs,
       warn: (message) => this.emit('warning', { message }),
       fail,

@@ -20,20 +20,40 @@ export class XmppError extends Error {
   }
 }
 
-/** The server's certificate is not trusted; `fingerprint` is its SHA-256, colon hex (if read). */
+/** What we saw of a server certificate: enough for the user to decide whether to trust it. */
+export interface CertificateInfo {
+  /** SHA-256, colon hex as OpenSSL prints it. */
+  fingerprint?: string;
+  subject?: string;
+  validTo?: string;
+  /** The fingerprint pinned for this account, when the certificate is not that one. */
+  pinned?: string;
+}
+
+/** The server's certificate is not trusted (or not the pinned one); `fingerprint` is its SHA-256. */
 export class CertificateError extends XmppError {
   readonly fingerprint?: string;
   readonly reason: string;
-  constructor(reason: string, fingerprint: string | undefined, host: string) {
+  readonly info: CertificateInfo;
+  constructor(reason: string, fingerprint: string | undefined, host: string, info: Omit<CertificateInfo, 'fingerprint'> = {}) {
+    const about = [info.subject ? `subject ${info.subject}` : '', info.validTo ? `valid until ${info.validTo}` : ''].filter(Boolean).join(', ');
     super(
       'certificate',
-      `untrusted TLS certificate for ${host} (${reason})` +
-        (fingerprint ? `; SHA-256 fingerprint ${fingerprint}` : '; fingerprint could not be read'),
+      info.pinned
+        ? `the TLS certificate of ${host} CHANGED: the pinned one is ${info.pinned}, the server now shows ${fingerprint ?? 'one that could not be read'}${about ? ` (${about})` : ''}; refused`
+        : `untrusted TLS certificate for ${host} (${reason})` + (fingerprint ? `; SHA-256 fingerprint ${fingerprint}` : '; fingerprint could not be read') + (about ? `; ${about}` : ''),
     );
     this.name = 'CertificateError';
     this.reason = reason;
     this.fingerprint = fingerprint;
+    this.info = { ...info, ...(fingerprint ? { fingerprint } : {}) };
   }
+}
+
+/** Two certificate fingerprints the same, whatever their separators and case. */
+export function sameCertFingerprint(a: string, b: string): boolean {
+  const n = (s: string) => s.replace(/[^0-9a-f]/gi, '').toLowerCase();
+  return n(a) !== '' && n(a) === n(b);
 }
 
 export function isXmppError(e: unknown, condition?: string): e is XmppError {

@@ -1,5 +1,5 @@
 // Public API of the XMPP layer.
-export { XmppSession, bareOf, probeFingerprint } from './connection.js';
+export { XmppSession, bareOf } from './connection.js';
 export type { ConnectOptions, TlsMode, XmppEvents, XmppErrorEvent, IqHandler } from './connection.js';
 export { XmppError, CertificateError, isXmppError } from './errors.js';
 export { Roster } from './roster.js';

@@ -1,12 +1,10 @@
 // Our own STARTTLS step, with tls modes as in Profanity (force, allow, disable), an optional extra
 // CA, and certificate errors that name the server certificate's SHA-256 fingerprint.
-import net from 'node:net';
 import tls from 'node:tls';
 import { xml, type Client, type Element } from '@xmpp/client';
-import { CertificateError, XmppError } from './errors.js';
-import { NS_CLIENT, NS_SASL, NS_STREAM, NS_TLS } from './ns.js';
+import { CertificateError, XmppError, sameCertFingerprint } from './errors.js';
+import { NS_SASL, NS_STREAM, NS_TLS } from './ns.js';
 import { beforeFeatureHandlers, rawSocket, sendReceive, upgradeToTls, withholdFeatures } from './xmpp-client-private.js';
-import { logged } from '../lib/diagnostics.js';
 
 export type TlsMode = 'force' | 'allow' | 'disable';
 
@@ -17,6 +15,8 @@ export interface TlsTarget {
   mode: TlsMode;
   /** Extra trusted CA certificates, added to Node's roots. */
   ca?: (string | Buffer)[];
+  /** The SHA-256 of the one certificate this account accepts (`/tls trust`), instead of a CA. */
+  pin?: string;
   timeoutMs: number;
   /** Said before logging in without TLS. */
   warn(message: string): void;
@@ -68,71 +68,40 @@ function loginInClear(features: Element, t: TlsTarget): void {
 async function startTls(c: Client, t: TlsTarget): Promise<void> {
   const reply = await sendReceive(c, xml('starttls', { xmlns: NS_TLS }), t.timeoutMs);
   if (!reply.is('proceed', NS_TLS)) throw new XmppError('tls-failed', `STARTTLS refused by ${t.host}`);
+  // Verification is ours after the handshake: a pinned certificate replaces the CA check, and an
+  // untrusted one is described from the handshake itself. Nothing is sent before it is decided.
   const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
     const s = tls.connect({
       socket: rawSocket(c),
       servername: t.domain,
       host: t.domain,
+      rejectUnauthorized: false,
       ...(t.ca ? { ca: [...tls.rootCertificates, ...t.ca] } : {}),
     });
     s.once('secureConnect', () => resolve(s));
     s.once('error', reject);
-  }).catch(async (e: NodeJS.ErrnoException) => {
-    if (!isCertError(e)) throw new XmppError('tls-failed', `TLS handshake with ${t.host} failed: ${e.message}`);
-    // Only to READ the fingerprint for the message: a separate probe connection that is closed
-    // right after the handshake; nothing is ever sent over an unverified channel.
-    const fp = await probeFingerprint(t.host, t.port, t.domain).catch(logged(`tls: read the certificate of ${t.host}`));
-    throw new CertificateError(e.code ?? e.message, fp, t.domain);
+  }).catch((e: NodeJS.ErrnoException) => {
+    throw new XmppError('tls-failed', `TLS handshake with ${t.host} failed: ${e.message}`);
   });
+  const refusal = certificateRefusal(secure, t);
+  if (refusal) {
+    secure.destroy();
+    throw refusal;
+  }
   await upgradeToTls(c, secure);
 }
 
-function isCertError(e: NodeJS.ErrnoException): boolean {
-  const code = e.code ?? '';
-  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME/.test(code);
+/** Why the server's certificate is not accepted, or undefined when it is. */
+function certificateRefusal(s: tls.TLSSocket, t: TlsTarget): CertificateError | undefined {
+  const cert = s.getPeerCertificate();
+  const fingerprint = cert?.fingerprint256 || undefined;
+  const info = { ...(cert?.subject?.CN ? { subject: `CN=${String(cert.subject.CN)}` } : {}), ...(cert?.valid_to ? { validTo: cert.valid_to } : {}) };
+  if (t.pin) {
+    if (fingerprint && sameCertFingerprint(fingerprint, t.pin)) return undefined;
+    return new CertificateError('pin-mismatch', fingerprint, t.domain, { ...info, pinned: t.pin });
+  }
+  if (s.authorized) return undefined;
+  const why = s.authorizationError;
+  return new CertificateError(why instanceof Error ? why.message : String(why ?? 'not trusted'), fingerprint, t.domain, info);
 }
 
-/**
- * Opens a second connection, negotiates STARTTLS without verification, reads the server
- * certificate's SHA-256 fingerprint and closes. Used only to word the certificate error.
- */
-export function probeFingerprint(host: string, port: number, domain: string, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const raw = net.connect({ host, port });
-    let buf = '';
-    let upgraded = false;
-    const timer = setTimeout(() => done(new Error('probe timed out')), timeoutMs);
-    const done = (err?: Error, fp?: string) => {
-      clearTimeout(timer);
-      raw.destroy();
-      if (err || !fp) reject(err ?? new Error('no fingerprint'));
-      else resolve(fp);
-    };
-    raw.on('error', (e) => done(e));
-    raw.on('connect', () => {
-      raw.write(`<?xml version='1.0'?><stream:stream to='${escapeAttr(domain)}' version='1.0' xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAM}'>`);
-    });
-    const onData = (d: Buffer) => {
-      buf += d.toString('utf8');
-      if (!upgraded && buf.includes('</stream:features>')) {
-        buf = buf.slice(buf.indexOf('</stream:features>') + 18);
-        raw.write(`<starttls xmlns='${NS_TLS}'/>`);
-        upgraded = true;
-      } else if (upgraded && /<proceed\b/.test(buf)) {
-        raw.removeListener('data', onData);
-        const s = tls.connect({ socket: raw, servername: domain, rejectUnauthorized: false });
-        s.once('secureConnect', () => {
-          const fp = s.getPeerCertificate()?.fingerprint256;
-          s.destroy();
-          done(undefined, fp);
-        });
-        s.once('error', (e: Error) => done(e));
-      }
-    };
-    raw.on('data', onData);
-  });
-}
-
-function escapeAttr(s: string): string {
-  return s.replace(/[&<>'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}

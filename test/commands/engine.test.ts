@@ -174,7 +174,7 @@ describe('usage errors', () => {
     ['/disconnect now', /unexpected argument "now"\nusage: \/disconnect/],
     ['/account', /missing subcommand\nusage: \/account add JID\n {7}\/account set JID KEY VALUE/],
     ['/account frobnicate', /unknown subcommand "frobnicate"/],
-    ['/account set alice@x colour red', /invalid KEY "colour" \(server\|port\|tls\|eval_password\|omemo_policy\|trust_mode\|max_download\)\nusage: \/account set JID KEY VALUE$/],
+    ['/account set alice@x colour red', /invalid KEY "colour" \(server\|port\|tls\|eval_password\|omemo_policy\|trust_mode\|max_download\|tls_pin\)\nusage: \/account set JID KEY VALUE$/],
     ['/account set alice@x tls sometimes', /invalid tls/],
     ['/account set alice@x port', /missing value for port/],
     ['/msg', /missing JID\nusage: \/msg JID \[TEXT\]/],
@@ -250,7 +250,7 @@ describe('completion', () => {
 
   it('completes values and reports where the word starts', () => {
     expect(engine.complete('/omemo policy a')).toEqual(['automatic', 'always']);
-    expect(engine.complete('/account set alice@example.org tl')).toEqual(['tls']);
+    expect(engine.complete('/account set alice@example.org tl')).toEqual(['tls', 'tls_pin']);
     expect(engine.complete('/account set alice@example.org tls ')).toEqual(['force', 'allow', 'disable']);
     expect(engine.complete('/connect alice@example.org tls a')).toEqual(['allow']);
     expect(engine.complete('/connect alice@example.org s')).toEqual(['server']);

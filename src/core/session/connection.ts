@@ -17,6 +17,8 @@ import { settled } from '../../lib/diagnostics.js';
 export class Connection {
   /** The parameters of the last successful connection (the password stays in memory only). */
   private last?: XmppConnectParams;
+  /** The account of the latest /connect, successful or not (for /tls trust). */
+  private attempted?: string;
   /** The user wants to be online: set by a successful connect, cleared by /disconnect. */
   private wanted = false;
   private readonly retry: RetryTimer;
@@ -38,6 +40,7 @@ export class Connection {
   async connect(opts: ConnectOptions): Promise<void> {
     this.retry.cancel();
     const jid = bareJid(opts.jid);
+    this.attempted = jid;
     const settings = await this.ctx.deps.accounts.get(jid);
     const password = await this.password(opts, settings);
     const params: XmppConnectParams = {
@@ -46,9 +49,22 @@ export class Connection {
       server: opts.server ?? settings?.server,
       port: opts.port ?? settings?.port,
       tls: opts.tls ?? settings?.tls ?? 'force',
+      ...(settings?.tls_pin ? { tlsPin: settings.tls_pin } : {}),
     };
-    await this.open(params, true);
+    await this.open(params, true).catch((e: unknown) => {
+      throw withCertificateHint(e, jid);
+    });
     await this.remember(opts, settings !== undefined);
+  }
+
+  /** /tls trust FP: this certificate (SHA-256) is accepted for the account from now on. */
+  async trustCertificate(fingerprint: string, jid?: string): Promise<string> {
+    const account = jid ? bareJid(jid) : (this.attempted ?? this.ctx.account?.jid);
+    if (!account) throw new Error('no account: /tls trust FINGERPRINT JID, or /connect JID first');
+    const accounts = this.ctx.deps.accounts;
+    if (!(await accounts.get(account))) await accounts.add(account);
+    await accounts.set(account, 'tls_pin', fingerprint);
+    return account;
   }
 
   /** /connect without arguments: try the last account again now. False when there is none. */
@@ -185,4 +201,11 @@ export class Connection {
       `no password for ${opts.jid}: set XCHAT_PASSWORD, use --password-file, or /account set ${opts.jid} eval_password "CMD"`,
     );
   }
+}
+
+/** An untrusted or changed certificate: the message ends with the command that accepts it. */
+function withCertificateHint(e: unknown, jid: string): unknown {
+  const cert = e as { condition?: string; fingerprint?: string; message?: string } | null;
+  if (cert?.condition !== 'certificate' || !cert.fingerprint) return e;
+  return new Error(`${cert.message}. If you are sure it is your server's: /tls trust ${cert.fingerprint} (for ${jid}), then /connect`);
 }
