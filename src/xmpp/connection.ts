@@ -9,6 +9,7 @@ import { bareJid as bareOf } from '../lib/jid.js';
 import { logged, settled } from '../lib/diagnostics.js';
 import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
 import { IqTracker } from './iq-tracker.js';
+import { chooseScram, useScram } from './scram.js';
 import { Keepalive, type KeepaliveOptions } from './keepalive.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
 import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, useEarlySocket } from './xmpp-client-private.js';
@@ -124,6 +125,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       connectError ??= e;
       c.emit('error', e);
     };
+    useScram(c, fail);
     const ca = opts.ca === undefined ? undefined : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
     enforceTlsPolicy(c, {
       ...target,
@@ -150,12 +152,11 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       domain: t.domain,
       resource: opts.resource ?? (parseJid(opts.jid).resource || undefined),
       timeout: this.timeoutMs,
-      // SCRAM only: a plain password never goes over the wire, not even inside TLS.
+      // SCRAM only (ours, scram.ts): a plain password never goes over the wire, not even inside TLS.
       credentials: async (authenticate, mechanisms) => {
-        if (!mechanisms.includes('SCRAM-SHA-1')) {
-          throw new XmppError('auth', `server offers no SCRAM mechanism (offered: ${mechanisms.join(', ') || 'none'})`);
-        }
-        await authenticate({ username, password: opts.password }, 'SCRAM-SHA-1');
+        const mechanism = chooseScram(mechanisms);
+        if (!mechanism) throw new XmppError('auth', `server offers no SCRAM mechanism (offered: ${mechanisms.join(', ') || 'none'})`);
+        await authenticate({ username, password: opts.password }, mechanism);
       },
     });
     this.client = c;

@@ -60,6 +60,8 @@ declare module '@xmpp/client' {
     stop(): Promise<unknown>;
     send(el: Element): Promise<void>;
     isSecure(): boolean;
+    /** The SASL mechanisms (saslmechanisms Factory): `use(name, Mechanism)` adds one. */
+    saslFactory: { use(name: string, mech: new () => unknown): unknown };
     // Only the documented API: the internals src/xmpp relies on are typed in xmpp-client-private.ts.
   }
   export interface ClientOptions {
