@@ -15,6 +15,7 @@ import { tuiRows } from './tui.js';
 import { historyAppend } from './history.js';
 import { mamCatchUp } from './mam.js';
 import { parsingRows } from './parsing.js';
+import { fuzzStream } from '../test/xmpp/stream-fuzz.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
@@ -289,6 +290,13 @@ async function main(): Promise<void> {
   // Issue 7: parsers of hostile input stay linear (they were quadratic: 160 ms for the link scan).
   for (const p of parsingRows()) {
     rows.push({ id: p.id, scenario: p.scenario, unit: 'ms', xchat: p.ms, python: null, ratio: null, goal: '≤ 10 ms', pass: p.ms <= 10 });
+  }
+  // Issue 9: a malformed stream never throws out of the parser (it used to for ~1 % of mutations).
+  {
+    const n = QUICK ? 100_000 : 1_000_000;
+    log(`stream fuzz, ${n.toLocaleString('en')} mutated streams`);
+    const f = fuzzStream(n, 9);
+    rows.push({ id: 'stream.fuzz', scenario: `stream guard fuzz, ${n.toLocaleString('en')} mutated streams (${f.broken.toLocaleString('en')} refused): uncaught exceptions`, unit: 'count', xchat: f.uncaught.length, python: null, ratio: null, goal: '0', pass: f.uncaught.length === 0 });
   }
   if (!flag('--no-files')) {
     try {

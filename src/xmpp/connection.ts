@@ -126,6 +126,10 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       c.emit('error', e);
     };
     useScram(c, fail);
+    decodeUtf8AcrossReads(c, (e) => {
+      fail(new XmppError('bad-stream', e.message));
+      void this.streamBroken(c, e);
+    });
     const ca = opts.ca === undefined ? undefined : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
     enforceTlsPolicy(c, {
       ...target,
@@ -160,7 +164,6 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       },
     });
     this.client = c;
-    decodeUtf8AcrossReads(c);
     stopReconnecting(c); // a failed connect must fail, not loop; the caller decides on retries
     if (opts.earlySocket) {
       if (opts.earlySocket.host === t.host && opts.earlySocket.port === t.port) useEarlySocket(c, opts.earlySocket);
@@ -236,6 +239,16 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     } catch (e) {
       this.emitError(`post-login setup failed: ${(e as Error).message}`, { error: e as Error });
     }
+  }
+
+  /** The server sent something no parser should take: closed, and the owner connects again. */
+  private async streamBroken(c: Client, e: Error): Promise<void> {
+    if (this.client !== c) return;
+    if (this.online) {
+      this.emitError(e.message, { condition: 'bad-stream' });
+      this.wentOffline(e.message);
+    }
+    await this.teardown(c);
   }
 
   /** The link went silent: closed, so the owner sees 'offline' and connects again. */

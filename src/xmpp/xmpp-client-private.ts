@@ -9,10 +9,17 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, Element } from '@xmpp/client';
 import type { EarlySocket } from './early-socket.js';
 
+/** @xmpp/xml's Parser: its ltx parser emits every start and end tag; 'element' per stanza. */
+interface ParserInternals {
+  write(s: string): void;
+  on(event: 'element' | 'start', l: () => void): void;
+  parser: { on(event: 'startElement' | 'endElement', l: () => void): void };
+}
+
 /** What this file uses of @xmpp/connection, @xmpp/client-core and @xmpp/reconnect 0.14 beyond their documented API. */
 interface ClientInternals {
   socket: unknown;
-  parser: { write(s: string): void } | null;
+  parser: ParserInternals | null;
   reconnect: { stop(): void };
   connect(service: string): Promise<unknown>;
   sendReceive(el: Element, timeout?: number): Promise<Element>;
@@ -55,22 +62,65 @@ export function sendReceive(c: Client, el: Element, timeoutMs: number): Promise<
   return internalsOf(c).sendReceive(el, timeoutMs);
 }
 
+/** Deeper than this, a stanza is an attack on the parser (real ones nest a dozen levels). */
+export const MAX_STANZA_DEPTH = 128;
+/** Larger than this, a stanza is an attack on memory (file transfers go over HTTP, not XML). */
+export const MAX_STANZA_CHARS = 4 * 1024 * 1024;
+
 /**
- * @xmpp/connection 0.14 turns each socket read into a string on its own (`_onData`), so a UTF-8
- * character split across two reads (TLS records) became two U+FFFD. One decoder per socket keeps
- * the partial bytes for the next read; a new socket (after STARTTLS) starts a new decoder.
- * Internals: `_onData`, `_attachSocket`, `parser`.
+ * Guards what the server sends before it reaches @xmpp's parser, and decodes it properly:
+ * - @xmpp/connection 0.14 turns each socket read into a string on its own (`_onData`), so a UTF-8
+ *   character split across two reads (TLS records) became two U+FFFD. One decoder per socket
+ *   keeps the partial bytes for the next read; a new socket (after STARTTLS) starts a new one.
+ * - ltx throws from inside `write` on an illegal character reference or an undefined entity,
+ *   which from a socket's 'data' handler would be an uncaught exception. A stanza nested too deep
+ *   or too large is refused as well. Each ends the stream: `broken` is told once and no more of
+ *   it is parsed.
+ * Internals: `_onData`, `_attachSocket`, `parser` (and its ltx parser's events).
  */
-export function decodeUtf8AcrossReads(c: Client): void {
+export function decodeUtf8AcrossReads(c: Client, broken: (e: Error) => void = () => undefined): void {
   const internals = internalsOf(c);
   let decoder = new StringDecoder('utf8');
+  let depth = 0;
+  let chars = 0;
+  let dead = false;
+  const watched = new WeakSet<object>();
+  const stop = (why: string) => {
+    if (dead) return;
+    dead = true;
+    broken(new Error(`the server sent ${why}; the connection is closed`));
+  };
+  const watch = (parser: ParserInternals | null) => {
+    if (!parser || watched.has(parser)) return;
+    watched.add(parser);
+    if (typeof parser.on !== 'function' || !parser.parser) return; // not @xmpp/xml's Parser: nothing to count
+    depth = 0;
+    chars = 0;
+    parser.parser.on('startElement', () => {
+      if (++depth > MAX_STANZA_DEPTH + 1) stop(`XML nested deeper than ${MAX_STANZA_DEPTH} levels`);
+    });
+    parser.parser.on('endElement', () => void depth--);
+    // Counted per stanza: from the stream's start tag, then from the end of each stanza.
+    parser.on('start', () => void (chars = 0));
+    parser.on('element', () => void (chars = 0));
+  };
   const attach = internals._attachSocket.bind(c);
   internals._attachSocket = (socket: unknown) => {
     decoder = new StringDecoder('utf8');
+    dead = false;
     attach(socket);
   };
   internals._onData = (data: Buffer | string) => {
-    internals.parser?.write(typeof data === 'string' ? data : decoder.write(data));
+    if (dead) return;
+    const text = typeof data === 'string' ? data : decoder.write(data);
+    watch(internals.parser);
+    chars += text.length;
+    if (chars > MAX_STANZA_CHARS) return stop(`a stanza larger than ${MAX_STANZA_CHARS / 1024 / 1024} MiB`);
+    try {
+      internals.parser?.write(text);
+    } catch (e) {
+      stop(`malformed XML (${e instanceof Error ? e.message : String(e)})`);
+    }
   };
 }
 
