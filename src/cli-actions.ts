@@ -24,6 +24,7 @@ export interface CommonOpts {
   json?: boolean;
   passwordFile?: string;
   debug?: boolean;
+  proxy?: string;
 }
 
 const JID_RE = /^[^\s@/"]+@[^\s@/"]+$/;
@@ -81,6 +82,7 @@ async function openSession(opts: CommonOpts, password?: (jid: string) => Promise
     profileDir,
     json: !!opts.json,
     ...(opts.debug ? { debug: true } : {}),
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
     ...(opts.account ? { account: opts.account } : {}),
     ...(password ? { connectEarly: { password } } : {}),
   });

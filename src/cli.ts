@@ -28,7 +28,7 @@ export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-actions.js'
 
 // ---- wiring -----------------------------------------------------------------------------------
 
-const TUI_ROOT_OPTS = ['--profile', '--account', '--password-file'];
+const TUI_ROOT_OPTS = ['--profile', '--account', '--password-file', '--proxy'];
 
 /**
  * Runs `load` with the global fetch hidden. Ink's layout engine (yoga's emscripten loader) fetches
@@ -53,7 +53,8 @@ async function cmdTui(argv: string[], io: CliIo): Promise<number> {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .option('--profile <dir>', 'profile directory')
     .option('--account <jid>', 'account to connect at start')
-    .option('--password-file <file>', 'read the password from the first line of this file');
+    .option('--password-file <file>', 'read the password from the first line of this file')
+    .option('--proxy <url>', 'SOCKS5 proxy for every connection and file transfer (socks5h://HOST:PORT)');
   tui.parse(argv, { from: 'user' });
   const opts = tui.opts<CommonOpts>();
   if (opts.account) checkJid(opts.account, '--account');
@@ -68,6 +69,7 @@ async function cmdTui(argv: string[], io: CliIo): Promise<number> {
     profileDir: resolveProfileDir(opts.profile),
     ...(opts.account ? { account: opts.account } : {}),
     ...(opts.passwordFile ? { passwordFile: opts.passwordFile } : {}),
+    ...(opts.proxy ? { proxy: opts.proxy } : {}),
     env: io.env,
     stdin,
     stdout,
@@ -107,7 +109,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nWithout a command, xchat starts the full-screen UI: xchat [--profile DIR] [--account JID] [--password-file FILE]');
+    .addHelpText('after', '\nWithout a command, xchat starts the full-screen UI: xchat [--profile DIR] [--account JID] [--password-file FILE] [--proxy URL]');
 
   const common = (c: Command) =>
     c
@@ -115,7 +117,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       .option('--account <jid>', 'account to use (default: the only/first configured one)')
       .option('--json', 'one JSON object per line for every event')
       .option('--password-file <file>', 'read the password from the first line of this file')
-      .option('--debug', "diagnostics (errors caught and survived) to stderr as well as to the profile's xchat.log");
+      .option('--debug', "diagnostics (errors caught and survived) to stderr as well as to the profile's xchat.log")
+      .option('--proxy <url>', 'SOCKS5 proxy for every connection and file transfer, e.g. socks5h://127.0.0.1:9050 (Tor); never bypassed');
 
   common(program.command('run').description('read commands and messages from stdin (see docs/commands.md); ends at /quit or EOF')).action(
     async (opts: CommonOpts) => {

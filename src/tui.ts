@@ -23,6 +23,7 @@ export interface TuiOptions {
   profileDir: string;
   account?: string;
   passwordFile?: string;
+  proxy?: string;
   env?: NodeJS.ProcessEnv;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
@@ -145,7 +146,7 @@ async function openSession(opts: TuiOptions, windows: WindowManager): Promise<Op
   };
   // Ink paints its first frame synchronously in render(); the profile is opened after it.
   const create = opts.createSession ?? (await import('./core/index.js')).createAccountSession;
-  const [s, { CommandEngine }] = await Promise.all([create({ profileDir: opts.profileDir, ...(opts.account ? { account: opts.account } : {}) }), import('./commands/engine.js')]);
+  const [s, { CommandEngine }] = await Promise.all([create({ profileDir: opts.profileDir, ...(opts.account ? { account: opts.account } : {}), ...(opts.proxy ? { proxy: opts.proxy } : {}) }), import('./commands/engine.js')]);
   const detachWindows = windows.attach(s);
   const seen = trackSeenJids(s);
   const opened: Opened = {

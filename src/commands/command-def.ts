@@ -49,7 +49,7 @@ export interface CommandDef {
 }
 
 export { OMEMO_POLICIES, TLS_POLICIES, TRUST_MODES } from '../core/api.js';
-export const ACCOUNT_SET_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode', 'max_download', 'tls_pin'] as const;
+export const ACCOUNT_SET_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode', 'max_download', 'tls_pin', 'proxy'] as const;
 
 // ---- helpers ------------------------------------------------------------------------------
 

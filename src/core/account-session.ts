@@ -1,6 +1,5 @@
-// One account, as the composition root of its parts (src/core/session/, src/core/muc/): it builds
-// them over one shared context and hands each CoreApi action to the part that owns it. UI-agnostic:
-// `xchat run` and the TUI share it.
+// One account, as the composition root of its parts (src/core/session/, src/core/muc/) over one
+// shared context; each CoreApi action goes to its owner. `xchat run` and the TUI share it.
 import type { AccountSettings, ChatState, ConnectOptions, CoreApi, DeviceView, OmemoPolicy, TrustMode, XchatEvent } from './api.js';
 import type { ContactView, StatusShow } from './roster.js';
 import type { VerifyPlan } from './verify-uri.js';
@@ -19,7 +18,7 @@ import { Identity } from './session/identity.js';
 import { HistoryActions } from './session/history-actions.js';
 import { OmemoCommands } from './session/omemo-commands.js';
 import { Contacts } from './session/contacts.js';
-import { Connection } from './session/connection.js';
+import { Connection, proxyFor } from './session/connection.js';
 
 export type { AccountSessionDeps, AccountStorePort } from './session/context.js';
 export { bareJid } from '../lib/jid.js';
@@ -71,6 +70,7 @@ export class AccountSession implements CoreApi {
       // The link carries the file's key: it only ever goes out encrypted.
       sendEncrypted: (jid, text) => ctx.track(ctx.queue.run(() => this.outgoing.send(jid, text, { omemo: true }))).then(() => undefined),
       maxDownloadBytes: async () => (ctx.account ? (await deps.accounts.get(ctx.account.jid))?.max_download : undefined),
+      proxy: async () => proxyFor(deps.proxy, ctx.account ? await deps.accounts.get(ctx.account.jid) : undefined),
       partialsJournal: () => deps.partialsJournal,
     });
     ctx.decorate = (e) => this.hist.decorate(e);
@@ -80,7 +80,7 @@ export class AccountSession implements CoreApi {
   on(listener: (e: XchatEvent) => void): () => void {
     return this.ctx.listen(listener);
   }
-  /** An error found while opening the profile (e.g. an unreadable outbox): shown to the first listener. */
+  /** An error found while opening the profile (an unreadable outbox): told to the first listener. */
   report(message: string): void {
     this.ctx.error(message);
   }

@@ -2,7 +2,7 @@
 // file names. FilesCore (files.ts) decides what to transfer.
 import { stat } from 'node:fs/promises';
 import https from 'node:https';
-import type { IncomingMessage as HttpResponse } from 'node:http';
+import type { Agent, IncomingMessage as HttpResponse } from 'node:http';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -75,8 +75,9 @@ export function progressCounter(total: number, report: (done: number) => void): 
 // ---- HTTP -----------------------------------------------------------------------------------
 // node:https with the default CA store (NODE_EXTRA_CA_CERTS included); verification is never off.
 
-export async function httpPut(slot: UploadSlot, size: number, stages: (Readable | Transform)[]): Promise<void> {
+export async function httpPut(slot: UploadSlot, size: number, stages: (Readable | Transform)[], agent?: Agent): Promise<void> {
   const req = https.request(slot.putUrl, {
+    ...(agent ? { agent } : {}),
     method: 'PUT',
     headers: { ...slot.putHeaders, 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' },
   });
@@ -102,9 +103,9 @@ export async function httpPut(slot: UploadSlot, size: number, stages: (Readable 
   }
 }
 
-export function httpGet(url: string, signal?: AbortSignal): Promise<HttpResponse> {
+export function httpGet(url: string, signal?: AbortSignal, agent?: Agent): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { ...(signal ? { signal } : {}) }, (res) => {
+    const req = https.get(url, { ...(signal ? { signal } : {}), ...(agent ? { agent } : {}) }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`download of ${url} failed: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));

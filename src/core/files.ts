@@ -26,6 +26,8 @@ import {
 import { isOmemoError } from '../omemo/errors.js';
 import { bareJid as bare } from '../lib/jid.js';
 import { logged, settled } from '../lib/diagnostics.js';
+import type { Agent } from 'node:http';
+import { parseProxy, proxyAgent } from '../xmpp/proxy.js';
 import { DownloadCancelled, byteCap, exists, expandHome, httpGet, httpPut, human, progressCounter, statIfExists } from './file-transfer.js';
 export { DownloadCancelled, byteCap } from './file-transfer.js';
 
@@ -49,6 +51,8 @@ export interface FilesDeps {
   opener?: string;
   /** The account's download limit in bytes (`/account set JID max_download`), if set. */
   maxDownloadBytes?(): Promise<number | undefined>;
+  /** The SOCKS5 proxy transfers go through (socks5h://…), if any: never around it. */
+  proxy?(): Promise<string | undefined>;
   /**
    * A file in the profile listing the partial downloads under way: a killed xchat leaves them
    * behind, and the next start removes them (they hold unverified plaintext).
@@ -130,6 +134,12 @@ export class FilesCore {
     return op;
   }
 
+  /** Through the account's proxy when it has one. */
+  private async agent(): Promise<Agent | undefined> {
+    const url = await this.deps.proxy?.();
+    return url ? proxyAgent(parseProxy(url)) : undefined;
+  }
+
   private info(message: string): void {
     this.deps.emit({ event: 'info', message });
   }
@@ -206,7 +216,7 @@ export class FilesCore {
     );
     const stages: (Readable | Transform)[] = [createReadStream(filePath, { highWaterMark: 1 << 18 }), progress];
     if (secret) stages.push(createMediaEncryptStream(secret));
-    await httpPut(slot, size, stages);
+    await httpPut(slot, size, stages, await this.agent());
     if (secret) {
       await this.deps.sendEncrypted(to, buildAesgcmUrl(slot.getUrl, secret));
     } else {
@@ -266,7 +276,7 @@ export class FilesCore {
 
   private async download(jid: string, entry: LinkEntry, link: ReturnType<typeof parseAesgcmUrl>, dest: string, part: string, id: string, signal: AbortSignal): Promise<string> {
     const limit = (await this.deps.maxDownloadBytes?.()) ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-    const res = await httpGet(link.url, signal).catch((e: Error) => {
+    const res = await httpGet(link.url, signal, await this.agent()).catch((e: Error) => {
       throw signal.aborted ? new DownloadCancelled(entry.name) : e;
     });
     const len = Number(res.headers['content-length']);

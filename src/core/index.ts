@@ -21,6 +21,8 @@ export interface CreateAccountSessionOptions {
   debug?: boolean;
   /** --account: the account used before /connect (offline fingerprint, trust). */
   account?: string;
+  /** --proxy socks5h://HOST:PORT: every connection and transfer goes through it. */
+  proxy?: string;
   /**
    * Start connecting the default account (`account`, else the first configured one) right away,
    * with the password this returns (undefined: no early start). A later connect() with the same
@@ -48,7 +50,9 @@ export async function createAccountSession(
     const accounts = await AccountStore.open(opts.profileDir);
     const configured = await accounts.list();
     const defaultJid = opts.account ?? (configured.length > 0 ? configured[0].jid : undefined);
-    if (opts.connectEarly && defaultJid) early = await startEarly(accounts, defaultJid, opts.connectEarly);
+    // Through a proxy nothing connects early: that socket would go around the proxy.
+    const proxied = opts.proxy !== undefined || (defaultJid !== undefined && (await accounts.get(bareJid(defaultJid)))?.proxy !== undefined);
+    if (opts.connectEarly && defaultJid && !proxied) early = await startEarly(accounts, defaultJid, opts.connectEarly);
     const [{ createXmppPort }, { AccountSession }, { FileOmemoStore, omemoDirFor }, { HistoryStore }, { OutboxStore }] = await Promise.all([
       xmppPort ?? import('./xmpp-port.js'),
       import('./account-session.js'),
@@ -73,6 +77,7 @@ export async function createAccountSession(
       defaultJid,
       history,
       outbox,
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
       partialsJournal: join(opts.profileDir, 'partial-downloads.json'),
     });
     for (const n of notices) session.report(n);

@@ -54,6 +54,8 @@ export interface XmppConnectParams {
   tls: TlsPolicy;
   /** The pinned server certificate (SHA-256), from the account's tls_pin. */
   tlsPin?: string;
+  /** socks5h://HOST:PORT, from --proxy or the account's proxy: no direct connection is ever made. */
+  proxy?: string;
 }
 
 /**

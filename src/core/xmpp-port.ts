@@ -27,6 +27,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
         port: opts.port,
         tls: opts.tls,
         ...(opts.tlsPin ? { tlsPin: opts.tlsPin } : {}),
+        ...(opts.proxy ? { proxy: opts.proxy } : {}),
         ...(defaults.ca ? { ca: defaults.ca } : {}),
         ...(defaults.keepalive ? { keepalive: defaults.keepalive } : {}),
         ...(opts.earlySocket ? { earlySocket: opts.earlySocket } : {}),

@@ -21,4 +21,6 @@ export interface AccountSettings {
   max_download?: number;
   /** SHA-256 of the server certificate trusted with /tls trust (instead of a CA). */
   tls_pin?: string;
+  /** socks5h://HOST:PORT: the stream and file transfers go through this SOCKS5 proxy (Tor: 127.0.0.1:9050). */
+  proxy?: string;
 }

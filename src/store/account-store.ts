@@ -5,7 +5,7 @@ import type { AccountSettings, Encryption, OmemoPolicy, TlsPolicy, TrustMode } f
 import { JsonDoc } from './json-doc.js';
 import { ensureDir } from './profile.js';
 
-export const ACCOUNT_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode', 'max_download', 'tls_pin'] as const;
+export const ACCOUNT_KEYS = ['server', 'port', 'tls', 'eval_password', 'omemo_policy', 'trust_mode', 'max_download', 'tls_pin', 'proxy'] as const;
 export type AccountKey = (typeof ACCOUNT_KEYS)[number];
 export const TLS_POLICIES: readonly TlsPolicy[] = ['force', 'allow', 'disable'];
 export const OMEMO_POLICIES: readonly OmemoPolicy[] = ['manual', 'automatic', 'always'];
@@ -57,6 +57,11 @@ export function parseAccountValue(key: string, value: string | number): AccountS
       return v;
     case 'max_download':
       return parseSize(v);
+    case 'proxy':
+      if (!/^socks5h?:\/\/(\[[0-9a-fA-F:]+\]|[^\s/:@]+):\d{1,5}\/?$/.test(v)) {
+        throw new AccountStoreError(`invalid proxy "${v}" (socks5h://HOST:PORT, e.g. socks5h://127.0.0.1:9050 for Tor)`);
+      }
+      return v.replace(/^socks5:/, 'socks5h:').replace(/\/$/, '');
     case 'tls_pin': {
       const hex = v.replace(/[\s:]/g, '').toUpperCase();
       if (!/^[0-9A-F]{64}$/.test(hex)) throw new AccountStoreError(`invalid tls_pin "${v}" (the SHA-256 fingerprint of the certificate, 64 hex digits)`);

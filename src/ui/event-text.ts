@@ -86,7 +86,7 @@ type EventOf<K extends XchatEvent['event']> = Extract<XchatEvent, { event: K }>;
 function statusText(e: EventOf<'status'>): string {
   switch (e.status) {
     case 'online':
-      return `* online${e.jid ? ` as ${e.jid}` : ''}`;
+      return `* online${e.jid ? ` as ${e.jid}` : ''}${e.via ? ` through the proxy ${e.via}` : ''}`;
     case 'connecting':
       return `* connecting${e.jid ? ` ${e.jid}` : ''}…`;
     case 'reconnecting':

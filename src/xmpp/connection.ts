@@ -10,6 +10,7 @@ import { logged, settled } from '../lib/diagnostics.js';
 import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
 import { IqTracker } from './iq-tracker.js';
 import { chooseScram, useScram } from './scram.js';
+import { connectThroughProxy, parseProxy } from './proxy.js';
 import { Keepalive, type KeepaliveOptions } from './keepalive.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
 import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, useEarlySocket } from './xmpp-client-private.js';
@@ -47,6 +48,8 @@ export interface ConnectOptions {
   earlySocket?: EarlySocket;
   /** The SHA-256 fingerprint of the one server certificate accepted (pinned), instead of a CA. */
   tlsPin?: string;
+  /** socks5h://HOST:PORT: the stream goes through this proxy (which resolves the server's name). */
+  proxy?: string;
   /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
   keepalive?: KeepaliveOptions;
 }
@@ -119,7 +122,8 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     const addr = parseJid(opts.jid);
     if (!addr.local || !addr.domain) throw new XmppError('bad-jid', `not a user JID: ${opts.jid}`);
     const target: LoginTarget = { domain: addr.domain, host: opts.server ?? addr.domain, port: opts.port ?? 5222 };
-    const c = this.newClient(opts, addr.local, target);
+    const proxied = opts.proxy ? await this.proxiedSocket(opts.proxy, target) : undefined;
+    const c = this.newClient(proxied ? { ...opts, earlySocket: proxied } : opts, addr.local, target);
     let connectError: Error | undefined;
     const fail = (e: Error) => {
       connectError ??= e;
@@ -149,6 +153,20 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     this.emit('online', { jid: this.jid });
   }
 
+  /** The TCP connection through the proxy, handed to the client as if opened early. */
+  private async proxiedSocket(url: string, t: LoginTarget): Promise<EarlySocket> {
+    const socket = await connectThroughProxy(parseProxy(url), t.host, t.port, this.timeoutMs);
+    return {
+      host: t.host,
+      port: t.port,
+      socket,
+      connected: Promise.resolve(),
+      get dead() {
+        return socket.destroyed;
+      },
+    };
+  }
+
   /** The client for one login: SCRAM only, no automatic reconnect, the early socket if it fits. */
   private newClient(opts: ConnectOptions, username: string, t: LoginTarget): Client {
     const c = xmppClient({
@@ -166,7 +184,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     this.client = c;
     stopReconnecting(c); // a failed connect must fail, not loop; the caller decides on retries
     if (opts.earlySocket) {
-      if (opts.earlySocket.host === t.host && opts.earlySocket.port === t.port) useEarlySocket(c, opts.earlySocket);
+      if (opts.earlySocket.host === t.host && opts.earlySocket.port === t.port) useEarlySocket(c, opts.earlySocket, { onlyThisSocket: opts.proxy !== undefined });
       else opts.earlySocket.socket.destroy();
     }
     return c;

@@ -131,14 +131,19 @@ export function decodeUtf8AcrossReads(c: Client, broken: (e: Error) => void = ()
  * so errors read the same as without an early socket.
  * Internals: `connect`, `_findTransport`, `Transport`, `Socket`, `Parser`, `_status`, `_attachSocket`.
  */
-export function useEarlySocket(c: Client, early: EarlySocket): void {
+export function useEarlySocket(c: Client, early: EarlySocket, opts: { onlyThisSocket?: boolean } = {}): void {
   const internals = internalsOf(c);
   const ownConnect = internals.connect.bind(c);
+  // Through a proxy, no other connection may ever be opened (a redirect, a dead socket): it would
+  // go around the proxy.
+  const next = opts.onlyThisSocket
+    ? () => Promise.reject(new Error('the connection through the proxy is gone; no direct connection is made'))
+    : ownConnect;
   internals.connect = async (service: string) => {
-    internals.connect = ownConnect; // once: a see-other-host redirect connects normally
+    internals.connect = next; // once: a see-other-host redirect connects normally (not through a proxy)
     if (early.dead) {
       early.socket.destroy();
-      return ownConnect(service);
+      return next(service);
     }
     const transport = internals._findTransport(service);
     if (!transport) throw new Error('No compatible connection method found.');

@@ -50,6 +50,7 @@ export class Connection {
       port: opts.port ?? settings?.port,
       tls: opts.tls ?? settings?.tls ?? 'force',
       ...(settings?.tls_pin ? { tlsPin: settings.tls_pin } : {}),
+      ...(proxyFor(this.ctx.deps.proxy, settings) ? { proxy: proxyFor(this.ctx.deps.proxy, settings) } : {}),
     };
     await this.open(params, true).catch((e: unknown) => {
       throw withCertificateHint(e, jid);
@@ -96,7 +97,7 @@ export class Connection {
       this.catchUp.releaseHeld();
       throw e;
     });
-    this.ctx.emit({ event: 'status', status: 'online', jid: fullJid });
+    this.ctx.emit({ event: 'status', status: 'online', jid: fullJid, ...(params.proxy ? { via: params.proxy } : {}) });
     this.ctx.background('restoring your status failed', () => this.contacts.restoreStatus(xmpp));
     this.ctx.track(this.muc.online()).catch((e) => this.ctx.error(`joining rooms failed: ${errText(e)}`));
     const caughtUp = this.ctx.queue.run(() => this.catchUp.run());
@@ -208,4 +209,9 @@ function withCertificateHint(e: unknown, jid: string): unknown {
   const cert = e as { condition?: string; fingerprint?: string; message?: string } | null;
   if (cert?.condition !== 'certificate' || !cert.fingerprint) return e;
   return new Error(`${cert.message}. If you are sure it is your server's: /tls trust ${cert.fingerprint} (for ${jid}), then /connect`);
+}
+
+/** The proxy an account's connections use: --proxy first, then the account's setting. */
+export function proxyFor(cliProxy: string | undefined, settings: AccountSettings | undefined): string | undefined {
+  return cliProxy ?? settings?.proxy;
 }

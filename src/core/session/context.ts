@@ -35,6 +35,8 @@ export interface AccountSessionDeps {
   history?: HistoryPort;
   /** The profile's list of partial downloads under way (files.ts). */
   partialsJournal?: string;
+  /** --proxy: every account's connections and transfers go through this SOCKS5 proxy. */
+  proxy?: string;
   /** Messages typed while offline (src/store/outbox.ts); without it they are refused as before. */
   outbox?: OutboxPort;
   /** Delay before reconnect attempt n (default: backoff, 1 s doubling to 60 s); tests shorten it. */
