@@ -6,6 +6,7 @@ import type { XchatEvent } from '../../src/core/api.js';
 import { decideEncryption } from '../../src/core/session/chats.js';
 import { HistoryStore } from '../../src/store/history.js';
 import { FakePeer, FakePort, FakeServer, fakeDeps, type Sent } from '../helpers/fake-xmpp.js';
+import { WindowManager } from '../../src/ui/windows.js';
 
 const ME = 'me@example.org';
 const BOB = 'bob@example.org';
@@ -175,4 +176,25 @@ describe('archive catch-up', () => {
     expect(bodies).toEqual(['while away 1', 'while away 2', 'live']);
     expect(events.some((e) => e.event === 'info' && e.message === '3 messages from bob@example.org while you were away')).toBe(true);
   });
+
+  it('our own messages from another device, read from the archive, are filed with the contact as sent by us', async () => {
+    const server = new FakeServer();
+    const prepared: FakePort[] = [];
+    const s = new AccountSession(fakeDeps(() => prepared.shift() ?? new FakePort(server), { history: HistoryStore.open(':memory:') }));
+    const events: XchatEvent[] = [];
+    s.on((e) => events.push(e));
+    await s.connect({ jid: ME });
+    await s.drain();
+    await s.disconnect();
+    server.archive.push({ archiveId: 'o1', from: `${ME}/phone`, to: BOB, type: 'chat', id: 'mine-1', body: 'sent from my phone' });
+    await s.connect({ jid: ME });
+    await s.drain();
+    const mine = events.find((e) => e.event === 'message' && e.body === 'sent from my phone');
+    expect(mine).toMatchObject({ carbon: 'sent', to: BOB, archived: true });
+    const wm = new WindowManager({ now: () => 0 });
+    wm.handle(mine!);
+    expect(wm.chatWindow(BOB)?.lines.map((l) => [l.from, l.body])).toEqual([['me', 'sent from my phone']]);
+    expect(wm.chatWindow(ME)).toBeUndefined();
+  });
 });
+

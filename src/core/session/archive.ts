@@ -36,7 +36,8 @@ export async function catchUp(d: CatchUpDeps): Promise<void> {
         let after = state.lastArchiveId;
         for (;;) {
           const page = await d.xmpp.mamQuery({ ...(after ? { after } : {}), max: CATCH_UP_PAGE });
-          for (const m of page.messages) await d.process(m, true);
+          // Our own messages from another device are ours to that contact, as their carbons are.
+          for (const m of page.messages) await d.process(bareOf(m.from) === d.account && !m.carbon ? { ...m, carbon: 'sent' } : m, true);
           if (page.last && page.last !== after) {
             after = page.last;
             store.setSyncState(d.account, { lastArchiveId: after });
