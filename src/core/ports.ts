@@ -94,6 +94,10 @@ export interface XmppPort {
   /** Adds or renames a roster item (a roster set with the same JID updates it). */
   rosterAdd(jid: string, name?: string): Promise<void>;
   rosterRemove(jid: string): Promise<void>;
+  /** Messages the server never acknowledged before the connection was lost (opaque to core). */
+  takeUnacked?(): unknown[];
+  /** Sends what takeUnacked() gave on a new connection; returns how many. */
+  resend?(stanzas: unknown[]): Promise<number>;
   /** Our presence: show undefined = plain available. */
   setPresence(show?: 'away' | 'xa' | 'dnd' | 'chat', status?: string): Promise<void>;
 }

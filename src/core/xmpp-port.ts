@@ -4,6 +4,7 @@ import type { EarlySocket } from '../xmpp/early-socket.js';
 import { XmppSession, xmlBundleToBundle, bundleToXmlBundle, listSome } from '../xmpp/index.js';
 import { Upload } from '../xmpp/upload.js';
 import type { KeepaliveOptions } from '../xmpp/keepalive.js';
+import type { Element } from '@xmpp/client';
 import type { MucPort } from './muc/ports.js';
 
 /**
@@ -65,6 +66,8 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
       else if (action === 'allow') await s.presence.allow(jid);
       else await s.presence.deny(jid);
     },
+    takeUnacked: () => s.takeUnacked(),
+    resend: (stanzas) => s.resend(stanzas as Element[]),
     rosterAdd: (jid, name) => s.roster.add(jid, name),
     rosterRemove: (jid) => s.roster.remove(jid),
     setPresence: (show, status) => s.presence.setStatus(show, status),

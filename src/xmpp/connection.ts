@@ -13,7 +13,7 @@ import { chooseScram, useScram } from './scram.js';
 import { connectThroughProxy, parseProxy } from './proxy.js';
 import { Keepalive, type KeepaliveOptions } from './keepalive.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
-import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, useEarlySocket } from './xmpp-client-private.js';
+import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, unackedStanzas, useEarlySocket } from './xmpp-client-private.js';
 import type { EarlySocket } from './early-socket.js';
 import { Roster } from './roster.js';
 import { Presence } from './presence.js';
@@ -83,6 +83,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   private online = false;
   private timeoutMs = 10_000;
   private keepalive?: Keepalive;
+  private unacked: Element[] = [];
 
   constructor() {
     super();
@@ -278,6 +279,10 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   }
 
   private wentOffline(reason: string): void {
+    // Messages the server never confirmed may be lost: kept, so the next connection sends them.
+    if (this.online && this.client) {
+      this.unacked.push(...unackedStanzas(this.client).filter((el) => el.is('message') && (el.getChild('body') !== undefined || el.getChildren('encrypted').length > 0)));
+    }
     this.keepalive?.stop();
     this.keepalive = undefined;
     this.iqs.failAll();
@@ -325,6 +330,17 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
    */
   iq(type: 'get' | 'set', child: Element, to?: string, timeoutMs = this.timeoutMs): Promise<Element> {
     return this.iqs.request(type, child, to, timeoutMs);
+  }
+
+  /** The messages sent on this session's last stream that the server never acknowledged (once). */
+  takeUnacked(): Element[] {
+    return this.unacked.splice(0);
+  }
+
+  /** Sends stanzas of an earlier stream again, as they were (same ids: receivers drop duplicates). */
+  async resend(stanzas: Element[]): Promise<number> {
+    for (const el of stanzas) await this.send(el);
+    return stanzas.length;
   }
 
   /** True when `from` is our own account as a stanza source (absent, our bare JID, or our full JID). */

@@ -206,3 +206,12 @@ class SecureSocket extends EventEmitter {
     this.socket.destroy();
   }
 }
+
+/**
+ * Stanzas sent on this stream that the server never acknowledged (XEP-0198, as @xmpp's
+ * stream-management tracks them). Internal: `streamManagement.outbound_q`.
+ */
+export function unackedStanzas(c: Client): Element[] {
+  const sm = (c as unknown as { streamManagement?: { outbound_q?: { stanza: Element }[] } }).streamManagement;
+  return (sm?.outbound_q ?? []).map((item) => item.stanza);
+}

@@ -9,6 +9,7 @@ import { AccountSession } from '../../src/core/account-session.js';
 import { createXmppPort } from '../../src/core/xmpp-port.js';
 import type { XchatEvent } from '../../src/core/api.js';
 import { fakeDeps } from '../helpers/fake-xmpp.js';
+import { HistoryStore } from '../../src/store/history.js';
 import { KEEPALIVE_IDLE_MS, KEEPALIVE_TIMEOUT_MS } from '../../src/xmpp/keepalive.js';
 
 const canRun = existsSync('/usr/bin/prosody');
@@ -38,11 +39,15 @@ describe.skipIf(!canRun)('a silent link (live)', () => {
     await lab?.stop();
   });
 
-  function session(password: string, keepalive?: { idleMs: number; timeoutMs: number }) {
+  function session(password: string, keepalive?: { idleMs: number; timeoutMs: number }, history = false) {
     const ca = readFileSync(lab.caFile, 'utf8');
     const events: XchatEvent[] = [];
     const s = new AccountSession(
-      fakeDeps(() => createXmppPort({ ca, ...(keepalive ? { keepalive } : {}) }), { env: { XCHAT_PASSWORD: password }, reconnectDelay: () => 300 }),
+      fakeDeps(() => createXmppPort({ ca, ...(keepalive ? { keepalive } : {}) }), {
+        env: { XCHAT_PASSWORD: password },
+        reconnectDelay: () => 300,
+        ...(history ? { history: HistoryStore.open(':memory:') } : {}),
+      }),
     );
     s.on((e) => events.push(e));
     sessions.push(s);
@@ -80,4 +85,23 @@ describe.skipIf(!canRun)('a silent link (live)', () => {
     expect(alice.events.filter((e) => e.event === 'message' && e.body === 'after the silence')).toHaveLength(1);
     expect(alice.events.filter((e) => e.event === 'status' && e.status === 'online').length).toBe(2);
   }, 120_000);
+
+  it('a message sent into the dead link, never confirmed by the server, is sent again once on the next connection', async () => {
+    const alice = session('alice-pw', { idleMs: 800, timeoutMs: 800 });
+    const bob = session('bob-pw', undefined, true);
+    const target = { server: lab.host, port: lab.c2sPort, tls: 'force' as const };
+    await alice.s.connect({ jid: 'alice@localhost', ...target, password: 'alice-pw' });
+    await bob.s.connect({ jid: 'bob@localhost', ...target, password: 'bob-pw' });
+    await alice.s.omemoEnd('bob@localhost');
+    lab.pause();
+    await alice.s.sendMessage('bob@localhost', 'into the silence');
+    await until(() => alice.events.some((e) => e.event === 'status' && e.status === 'reconnecting'), 15_000, 'dead link noticed', alice.events);
+    // The server dies without ever handling what it had not read; a fresh one comes up.
+    await lab.restart(0, { kill: true });
+    await until(() => alice.events.some((e) => e.event === 'info' && /1 message the server had not confirmed .* was sent again/.test(e.message)), 60_000, 'resent', alice.events);
+    await until(() => bob.events.some((e) => e.event === 'message' && e.body === 'into the silence'), 60_000, 'bob gets it', bob.events);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(bob.events.filter((e) => e.event === 'message' && e.body === 'into the silence')).toHaveLength(1);
+  }, 120_000);
 });
+

@@ -20,7 +20,7 @@ export interface Lab {
   register(user: string, password: string): Promise<string /* bare jid */>;
   stop(): Promise<void>;
   /** Stops the server (every connection drops), waits `downMs`, starts it again: same ports, same data. */
-  restart(downMs?: number): Promise<void>;
+  restart(downMs?: number, opts?: { kill?: boolean }): Promise<void>;
   /** SIGSTOP: the server stays connected but silent (a dead link, as after a suspend). */
   pause(): void;
   /** SIGCONT after pause(). */
@@ -28,7 +28,7 @@ export interface Lab {
 }
 
 /** Starts the prosody binary on `cfg` and waits until it listens on `c2s`. */
-async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop(): Promise<void>; signal(sig: NodeJS.Signals): void }> {
+async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop(kill?: boolean): Promise<void>; signal(sig: NodeJS.Signals): void }> {
   const child: ChildProcess = spawn(PROSODY, ['-F', '--config', cfg], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,8 +53,13 @@ async function runProsody(dir: string, cfg: string, c2s: number): Promise<{ stop
     signal(sig) {
       if (!exited) child.kill(sig);
     },
-    async stop() {
+    async stop(kill = false) {
       if (exited) return;
+      if (kill) {
+        child.kill('SIGKILL'); // gone at once, even if paused: nothing it had read is handled
+        await exitP;
+        return;
+      }
       child.kill('SIGCONT'); // a paused server cannot handle SIGTERM
       child.kill('SIGTERM');
       const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
@@ -210,8 +215,8 @@ export async function startProsody(opts: { name?: string; noTls?: boolean } = {}
     resume() {
       server.signal('SIGCONT');
     },
-    async restart(downMs = 0): Promise<void> {
-      await server.stop();
+    async restart(downMs = 0, opts: { kill?: boolean } = {}): Promise<void> {
+      await server.stop(opts.kill ?? false);
       if (downMs > 0) await sleep(downMs);
       server = await runProsody(dir, cfg, c2s);
     },

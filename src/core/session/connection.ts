@@ -17,6 +17,8 @@ import { settled } from '../../lib/diagnostics.js';
 export class Connection {
   /** The parameters of the last successful connection (the password stays in memory only). */
   private last?: XmppConnectParams;
+  /** Messages the lost connection's server never confirmed: sent again on the next one. */
+  private readonly unacked: unknown[] = [];
   /** The account of the latest /connect, successful or not (for /tls trust). */
   private attempted?: string;
   /** The user wants to be online: set by a successful connect, cleared by /disconnect. */
@@ -97,6 +99,7 @@ export class Connection {
       this.catchUp.releaseHeld();
       throw e;
     });
+    await this.resendUnacked(xmpp);
     this.ctx.emit({ event: 'status', status: 'online', jid: fullJid, ...(params.proxy ? { via: params.proxy } : {}) });
     this.ctx.background('restoring your status failed', () => this.contacts.restoreStatus(xmpp));
     this.ctx.track(this.muc.online()).catch((e) => this.ctx.error(`joining rooms failed: ${errText(e)}`));
@@ -106,6 +109,14 @@ export class Connection {
     // Behind the catch-up on the one queue: what was typed offline goes out after what came in.
     const after = this.hooks.afterCatchUp;
     if (after) this.ctx.background('sending the outbox failed', after);
+  }
+
+  /** What the server never confirmed on the lost connection goes out once more, as it was. */
+  private async resendUnacked(xmpp: XmppPort): Promise<void> {
+    const stanzas = this.unacked.splice(0);
+    if (stanzas.length === 0 || !xmpp.resend) return;
+    const n = await xmpp.resend(stanzas);
+    this.ctx.info(`${n} message${n === 1 ? '' : 's'} the server had not confirmed before the connection was lost ${n === 1 ? 'was' : 'were'} sent again`);
   }
 
   /**
@@ -166,6 +177,7 @@ export class Connection {
     x.on('warning', (message) => this.ctx.warn(message));
     x.on('offline', (reason) => {
       if (this.ctx.port !== x) return; // a connection already replaced
+      this.unacked.push(...(x.takeUnacked?.() ?? []));
       this.ctx.link = { state: 'offline' };
       this.contacts.state.clearPresence();
       this.ctx.emit({ event: 'status', status: 'offline' });
