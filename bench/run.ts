@@ -16,6 +16,7 @@ import { historyAppend } from './history.js';
 import { mamCatchUp } from './mam.js';
 import { parsingRows } from './parsing.js';
 import { fuzzStream } from '../test/xmpp/stream-fuzz.js';
+import { connectBench } from './connect.js';
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
@@ -327,6 +328,20 @@ async function main(): Promise<void> {
       );
     } catch (e) {
       log(`MAM benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  // Issue 9: login against a bare slixmpp client, and the time back online after a server restart.
+  if (!flag('--no-connect')) {
+    try {
+      log('login and reconnect (live Prosody; built bin/xchat)');
+      await promisify(execFile)(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'build.mjs')]);
+      const c = await connectBench({ runs: QUICK ? 3 : 7, ...(PYTHON ? { python: PYTHON } : {}), log });
+      rows.push(
+        { id: 'login', scenario: 'login, spawn → online (xchat: + OMEMO identity and bundle; slixmpp: roster + presence)', unit: 's', xchat: c.xchatLoginS, python: c.slixmppLoginS, ratio: c.slixmppLoginS === null ? null : c.xchatLoginS / c.slixmppLoginS, goal: '≤ 1.0×', pass: c.slixmppLoginS === null ? null : c.xchatLoginS / c.slixmppLoginS <= 1 },
+        { id: 'reconnect', scenario: 'server restarted: back up → online again', unit: 's', xchat: c.reconnectS, python: null, ratio: null, goal: '≤ 10 s', pass: c.reconnectS <= 10 },
+      );
+    } catch (e) {
+      log(`connect benchmark unavailable: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   const cpus = os.cpus();

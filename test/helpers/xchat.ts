@@ -26,10 +26,13 @@ export function startXchat(opts: {
   caFile: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Run the built bin/xchat (npm run build) instead of the sources through tsx. */
+  built?: boolean;
 }): XchatProc {
+  const entry = opts.built ? [path.join(repoRoot, 'bin/xchat')] : ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts')];
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'run', '--json', '--profile', opts.profile, ...(opts.args ?? [])],
+    [...entry, 'run', '--json', '--profile', opts.profile, ...(opts.args ?? [])],
     {
       cwd: repoRoot,
       env: { ...process.env, XCHAT_PASSWORD: opts.password, NODE_EXTRA_CA_CERTS: opts.caFile, ...(opts.env ?? {}) },
