@@ -14,6 +14,7 @@ import type { CommandEngine } from './commands/engine.js';
 import { formatEvent } from './ui/event-text.js';
 import { App, type AppEngine } from './ui/App.js';
 import { attachNotifier } from './ui/notify.js';
+import { SecretPrompt } from './ui/secret-prompt.js';
 import { trackSeenJids } from './commands/seen-jids.js';
 import { reportCaught, settled } from './lib/diagnostics.js';
 
@@ -63,12 +64,13 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   const onTyping = (jid: string, state: 'composing' | 'paused' | 'active') => {
     if (typeof late.core?.typing === 'function') late.core.typing(jid, state);
   };
-  const screen = mountScreen(opts, stdout, windows, appEngine, onTyping);
+  const secret = new SecretPrompt();
+  const screen = mountScreen(opts, stdout, windows, appEngine, { onTyping, secret });
 
   // ---- after the first frame: the profile, the session, the command table ----
   let opened: Opened;
   try {
-    opened = await openSession(opts, windows);
+    opened = await openSession(opts, windows, secret);
     late.core = opened.session;
     late.engine = opened.engine;
     ready(opened.engine);
@@ -94,7 +96,7 @@ function mountScreen(
   stdout: NodeJS.WriteStream,
   windows: WindowManager,
   engine: AppEngine,
-  onTyping: (jid: string, state: 'composing' | 'paused' | 'active') => void,
+  extra: { onTyping: (jid: string, state: 'composing' | 'paused' | 'active') => void; secret: SecretPrompt },
 ): Screen {
   let quit!: () => void;
   const quitting = new Promise<void>((resolve) => (quit = resolve));
@@ -107,7 +109,7 @@ function mountScreen(
   stdout.write(ALT_SCREEN_ON);
   const offNotify = attachNotifier(windows, stdout);
   windows.show({ event: 'info', message: 'xchat: /help lists the commands; Alt+1…0 or F1…F10 switch windows; /quit leaves.' });
-  const ink = render(createElement(App, { windows, engine, onQuit: () => quit(), onTyping }), {
+  const ink = render(createElement(App, { windows, engine, onQuit: () => quit(), ...extra }), {
     stdin: opts.stdin ?? process.stdin,
     stdout,
     exitOnCtrlC: false,
@@ -138,15 +140,19 @@ interface Opened {
 }
 
 /** The profile's session and the command table, loaded after the first frame. */
-async function openSession(opts: TuiOptions, windows: WindowManager): Promise<Opened> {
+async function openSession(opts: TuiOptions, windows: WindowManager, secret: SecretPrompt): Promise<Opened> {
   const env = opts.env ?? process.env;
-  const password = async (_jid: string): Promise<string | undefined> => {
-    if (opts.passwordFile) return (await readFile(opts.passwordFile, 'utf8')).split(/\r?\n/)[0] || undefined;
-    return env.XCHAT_PASSWORD || undefined;
-  };
   // Ink paints its first frame synchronously in render(); the profile is opened after it.
   const create = opts.createSession ?? (await import('./core/index.js')).createAccountSession;
   const [s, { CommandEngine }] = await Promise.all([create({ profileDir: opts.profileDir, ...(opts.account ? { account: opts.account } : {}), ...(opts.proxy ? { proxy: opts.proxy } : {}) }), import('./commands/engine.js')]);
+  // --password-file, XCHAT_PASSWORD, the account's eval_password (the core runs it); else asked.
+  const password = async (jid: string): Promise<string | undefined> => {
+    if (opts.passwordFile) return (await readFile(opts.passwordFile, 'utf8')).split(/\r?\n/)[0] || undefined;
+    if (env.XCHAT_PASSWORD) return env.XCHAT_PASSWORD;
+    const account = (await s.accountList()).find((a) => a.jid === jid.toLowerCase());
+    if (account?.eval_password) return undefined;
+    return secret.ask(`password for ${jid} (Esc cancels)`);
+  };
   const detachWindows = windows.attach(s);
   const seen = trackSeenJids(s);
   const opened: Opened = {

@@ -5,6 +5,7 @@ import { memo, useEffect, useMemo, useReducer, useRef, useSyncExternalStore } fr
 import type { WindowManager } from './windows.js';
 import { createKeyDecoder, type KeyPress } from './keys.js';
 import { LineEditor } from './line-editor.js';
+import type { SecretPrompt } from './secret-prompt.js';
 import { createLineRunner, createTypingReporter, editorKey, windowKey } from './app-input.js';
 import { loadTextWidth } from './text-width.js';
 import { encryptionLabel, loadNickColours, statusParts, titleText, visibleRows, type Row } from './view-model.js';
@@ -21,6 +22,8 @@ export interface AppProps {
   rows?: number;
   columns?: number;
   now?: () => number;
+  /** The masked password prompt (tui.ts asks it at /connect when no password source is set). */
+  secret?: SecretPrompt;
   /** XEP-0085: what the user is doing in a chat window (the core skips repeats). */
   onTyping?: (jid: string, state: 'composing' | 'paused' | 'active') => void;
 }
@@ -131,8 +134,20 @@ export class EditorTicker {
   }
 }
 
-export function InputLine({ editor, columns, ticker }: { editor: LineEditor; columns: number; ticker?: EditorTicker }) {
+export function InputLine({ editor, columns, ticker, secret }: { editor: LineEditor; columns: number; ticker?: EditorTicker; secret?: SecretPrompt }) {
   useSyncExternalStore(ticker?.subscribe ?? noSubscribe, ticker?.snapshot ?? zero);
+  if (secret?.active) {
+    const label = `${secret.label}: `;
+    return (
+      <Box height={1} width={columns}>
+        <Text wrap="truncate-end">
+          <Text bold>{label}</Text>
+          {secret.masked}
+          <Text inverse> </Text>
+        </Text>
+      </Box>
+    );
+  }
   const prompt = '> ';
   const room = Math.max(1, columns - prompt.length - 1);
   // Scroll the line horizontally so the cursor stays visible.
@@ -154,7 +169,7 @@ export function InputLine({ editor, columns, ticker }: { editor: LineEditor; col
 const noSubscribe = () => () => undefined;
 const zero = () => 0;
 
-export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping }: AppProps) {
+export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping, secret }: AppProps) {
   const version = useSyncExternalStore(
     (l) => windows.subscribe(l),
     () => windows.version,
@@ -188,8 +203,10 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
     const engine = () => latest.current.engine;
     const run = createLineRunner(windows, engine, () => latest.current.onQuit());
     const typing = createTypingReporter(windows, editor, (jid, state) => latest.current.onTyping?.(jid, state));
+    const offSecret = secret?.subscribe(() => ticker.bump());
     const onKey = (k: KeyPress) => {
       if (k.ctrl && k.name === 'c') return latest.current.onQuit();
+      if (secret?.key(k)) return; // a password being typed: nothing else sees the keys
       if (windowKey(k, windows, Math.max(1, latest.current.bodyHeight - 1))) return;
       if (editorKey(k, editor, run, engine)) ticker.bump();
     };
@@ -204,16 +221,17 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
       input.off('input', onInput);
       decoder.close();
       typing.dispose();
+      offSecret?.();
       setRawMode(false);
     };
-  }, [input, setRawMode, windows, editor, ticker]);
+  }, [input, setRawMode, windows, editor, ticker, secret]);
 
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <TitleBar windows={windows} columns={columns} />
       <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version + measured} />
       <StatusBar windows={windows} columns={columns} now={time} />
-      <InputLine editor={editor} columns={columns} ticker={ticker} />
+      <InputLine editor={editor} columns={columns} ticker={ticker} {...(secret ? { secret } : {})} />
     </Box>
   );
 }

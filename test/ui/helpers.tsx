@@ -4,6 +4,7 @@ import type { CoreApi, XchatEvent } from '../../src/core/api.js';
 import { CommandEngine } from '../../src/commands/engine.js';
 import { WindowManager } from '../../src/ui/windows.js';
 import { App } from '../../src/ui/App.js';
+import type { SecretPrompt } from '../../src/ui/secret-prompt.js';
 import { FakeCore } from '../commands/fake-core.js';
 
 /** 2024-05-01 21:03:00 local time: a fixed clock for the status bar. */
@@ -12,7 +13,7 @@ export const NOW = new Date(2024, 4, 1, 21, 3, 0).getTime();
 // eslint-disable-next-line no-control-regex
 export const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;]*m/g, '');
 
-export function setup(opts: { rows?: number; columns?: number; knownJids?: string[] } = {}) {
+export function setup(opts: { rows?: number; columns?: number; knownJids?: string[]; secret?: SecretPrompt } = {}) {
   const core = new FakeCore();
   const windows = new WindowManager({ core, now: () => NOW });
   windows.attach(core);
@@ -33,6 +34,7 @@ export function setup(opts: { rows?: number; columns?: number; knownJids?: strin
       {...(opts.rows !== undefined ? { rows: opts.rows } : {})}
       {...(opts.columns !== undefined ? { columns: opts.columns } : {})}
       now={() => NOW}
+      {...(opts.secret ? { secret: opts.secret } : {})}
     />,
   );
   const frame = () => strip(r.lastFrame());

@@ -100,6 +100,29 @@ describe('startTui', () => {
     expect(core.closed).toBe(true);
   });
 
+  it('with one account and no password source: asks for it, masked, and connects with the answer', async () => {
+    const core = new ClosableCore();
+    core.accounts = [{ jid: 'alice@x' }];
+    const stdin = new FakeStdin();
+    const stdout = new FakeStdout();
+    const done = startTui({
+      profileDir: '/nonexistent',
+      env: {},
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      createSession: async () => core as unknown as CoreApi & { close(): Promise<void> },
+    });
+    await waitFor(() => stdout.out.includes('password for alice@x'));
+    for (const c of 's3cret') stdin.type(c);
+    await waitFor(() => stdout.out.includes('******'));
+    expect(stdout.out).not.toContain('s3cret');
+    stdin.type('\r');
+    await waitFor(() => core.calls.some((c) => c[0] === 'connect'));
+    expect(core.calls.find((c) => c[0] === 'connect')?.[1]).toMatchObject({ jid: 'alice@x', password: 's3cret' });
+    stdin.type('\u0003');
+    expect(await done).toBe(0);
+  });
+
   it('paints the screen before the profile is open; a line typed meanwhile runs once it is', async () => {
     const core = new ClosableCore();
     const stdin = new FakeStdin();
