@@ -337,7 +337,7 @@ async function main(): Promise<void> {
       await promisify(execFile)(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'build.mjs')]);
       const c = await connectBench({ runs: QUICK ? 3 : 7, ...(PYTHON ? { python: PYTHON } : {}), log });
       rows.push(
-        { id: 'login', scenario: 'login, spawn → online (xchat: + OMEMO identity and bundle; slixmpp: roster + presence)', unit: 's', xchat: c.xchatLoginS, python: c.slixmppLoginS, ratio: c.slixmppLoginS === null ? null : c.xchatLoginS / c.slixmppLoginS, goal: '≤ 1.0×', pass: c.slixmppLoginS === null ? null : c.xchatLoginS / c.slixmppLoginS <= 1 },
+        { id: 'login', scenario: 'login, spawn → online (xchat: + OMEMO identity and bundle; slixmpp: roster + presence)', unit: 's', xchat: c.xchatLoginS, python: c.slixmppLoginS, ratio: c.slixmppLoginS === null ? null : c.slixmppLoginS / c.xchatLoginS, goal: '≥ 1.0× (as fast)', pass: c.slixmppLoginS === null ? null : c.slixmppLoginS / c.xchatLoginS >= 1 },
         { id: 'reconnect', scenario: 'server restarted: back up → online again', unit: 's', xchat: c.reconnectS, python: null, ratio: null, goal: '≤ 10 s', pass: c.reconnectS <= 10 },
       );
     } catch (e) {
