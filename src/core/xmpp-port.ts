@@ -4,7 +4,6 @@ import type { EarlySocket } from '../xmpp/early-socket.js';
 import { XmppSession, xmlBundleToBundle, bundleToXmlBundle, listSome } from '../xmpp/index.js';
 import { Upload } from '../xmpp/upload.js';
 import type { KeepaliveOptions } from '../xmpp/keepalive.js';
-import type { Element } from '@xmpp/client';
 import type { MucPort } from './muc/ports.js';
 
 /**
@@ -67,7 +66,8 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
       else await s.presence.deny(jid);
     },
     takeUnacked: () => s.takeUnacked(),
-    resend: (stanzas) => s.resend(stanzas as Element[]),
+    // Opaque to core: exactly what takeUnacked() handed out.
+    resend: (stanzas) => s.resend(stanzas as Parameters<XmppSession['resend']>[0]),
     rosterAdd: (jid, name) => s.roster.add(jid, name),
     rosterRemove: (jid) => s.roster.remove(jid),
     setPresence: (show, status) => s.presence.setStatus(show, status),
