@@ -21,7 +21,6 @@ import { Contacts } from './session/contacts.js';
 import { Connection, proxyFor } from './session/connection.js';
 
 export type { AccountSessionDeps, AccountStorePort } from './session/context.js';
-export { bareJid } from '../lib/jid.js';
 
 export class AccountSession implements CoreApi {
   private readonly ctx: SessionContext;
