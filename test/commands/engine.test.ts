@@ -174,7 +174,7 @@ describe('usage errors', () => {
     ['/disconnect now', /unexpected argument "now"\nusage: \/disconnect/],
     ['/account', /missing subcommand\nusage: \/account add JID\n {7}\/account set JID KEY VALUE/],
     ['/account frobnicate', /unknown subcommand "frobnicate"/],
-    ['/account set alice@x colour red', /invalid KEY "colour" \(server\|port\|tls\|eval_password\|omemo_policy\|trust_mode\|max_download\|tls_pin\)\nusage: \/account set JID KEY VALUE$/],
+    ['/account set alice@x colour red', /invalid KEY "colour" \(server\|port\|tls\|eval_password\|omemo_policy\|trust_mode\|max_download\|tls_pin\|proxy\)\nusage: \/account set JID KEY VALUE$/],
     ['/account set alice@x tls sometimes', /invalid tls/],
     ['/account set alice@x port', /missing value for port/],
     ['/msg', /missing JID\nusage: \/msg JID \[TEXT\]/],
