@@ -67,6 +67,31 @@ describe('the outbox', () => {
     expect(encrypted(ports[2].sent)).toEqual([]);
   });
 
+  it('a message on its way when the connection drops is kept as pending, and goes out once online', async () => {
+    const server = new FakeServer();
+    const bob = await FakePeer.create(server, BOB);
+    const ports: FakePort[] = [];
+    const outbox = new MemoryOutbox();
+    const events: XchatEvent[] = [];
+    const s = new AccountSession(fakeDeps(() => (ports.push(new FakePort(server)), ports[ports.length - 1]), { outbox, reconnectDelay: () => 60_000 }));
+    s.on((e) => events.push(e));
+    await s.connect({ jid: ME });
+    await s.drain();
+    ports[0].sendEncrypted = async () => {
+      ports[0].fire('offline', 'connection reset');
+      throw new Error('not connected');
+    };
+    await s.sendMessage(BOB, 'caught by the drop');
+    expect(events.filter((e) => e.event === 'error')).toEqual([]);
+    expect(events.find((e) => e.event === 'pending')).toMatchObject({ body: 'caught by the drop' });
+    await s.reconnectNow();
+    await s.drain();
+    const out = encrypted(ports[1].sent);
+    expect(out).toHaveLength(1);
+    expect((await bob.omemo.decrypt(ME, out[0].el)).plaintext).toBe('caught by the drop');
+    expect(outbox.list(ME)).toEqual([]);
+  });
+
   it('an OMEMO chat whose devices are not trusted: the message stays in the outbox, never goes out in plaintext', async () => {
     const server = new FakeServer();
     await FakePeer.create(server, BOB);

@@ -8,7 +8,7 @@ import type { Affiliation, MucPresence } from '../../xmpp/muc.js';
 import { NS_MAM } from '../../xmpp/mam.js';
 import { roomCreated } from '../../xmpp/muc-status.js';
 import { bareJid } from '../../lib/jid.js';
-import { logged } from '../../lib/diagnostics.js';
+import { logged, reportCaught } from '../../lib/diagnostics.js';
 import { errText, type SessionContext } from '../session/context.js';
 import type { OmemoIo } from '../session/omemo-io.js';
 import type { MucPort, RoomHistory } from './ports.js';
@@ -83,7 +83,9 @@ export class MucCore implements MucApi {
         if (b.autojoin && !want.has(b.room)) want.set(b.room, { ...(b.nick ? { nick: b.nick } : {}), ...(b.password ? { password: b.password } : {}) });
       }
     } catch (e) {
-      this.ctx.warn(`could not read bookmarks: ${errText(e)}`);
+      // Lost with the connection: the next one reads them again; otherwise the user is told.
+      if (this.ctx.connected) this.ctx.warn(`could not read bookmarks: ${errText(e)}`);
+      else reportCaught('rooms: read bookmarks on a connection that was lost', e, 'info');
     }
     for (const [room, o] of want) {
       await this.join(room, o, { background: true }).catch((e) => this.ctx.emit({ event: 'room', room, status: 'error', message: errText(e) }));

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from '../ports.js';
 import type { HistoryCore } from '../history.js';
 import { errText, type SessionContext } from './context.js';
+import { reportCaught } from '../../lib/diagnostics.js';
 import type { Incoming } from './incoming.js';
 import type { OmemoIo } from './omemo-io.js';
 import { awaySummary, catchUp, fetchOlder } from './archive.js';
@@ -60,7 +61,8 @@ export class CatchUp {
         account: link.jid,
         process,
         nextHeld: () => this.holding?.shift(),
-        warn: (message) => this.ctx.warn(message),
+        // A catch-up cut short by a lost connection is redone by the next one: no alarm then.
+        warn: (message) => (this.ctx.connected ? this.ctx.warn(message) : reportCaught('catch-up on a connection that was lost', message, 'info')),
       });
     } finally {
       this.incoming.catchingUp = false;

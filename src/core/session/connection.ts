@@ -181,7 +181,7 @@ export class Connection {
       this.ctx.link = { state: 'offline' };
       this.contacts.state.clearPresence();
       this.ctx.emit({ event: 'status', status: 'offline' });
-      if (reason) this.ctx.info(`disconnected: ${reason}`);
+      if (reason && reason !== 'disconnected' && reason !== 'offline') this.ctx.info(`disconnected: ${reason}`);
       this.lost();
     });
     x.on('subscription', (s) => this.ctx.emit({ event: 'subscription', from: s.from, type: s.type }));

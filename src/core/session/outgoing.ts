@@ -38,7 +38,17 @@ export class Outgoing {
     const outbox = this.ctx.deps.outbox;
     // Offline with a known account: kept in the outbox and sent (encrypted then) once online.
     if (!this.ctx.connected && account && outbox && !opts.plain) return this.ctx.track(this.queueForLater(outbox, account, jid, text));
-    return this.ctx.track(this.ctx.queue.run(() => this.send(jid, text, opts).then(() => undefined)));
+    return this.ctx.track(
+      this.ctx.queue.run(async () => {
+        try {
+          await this.send(jid, text, opts);
+        } catch (e) {
+          // The connection went while this was on its way (or waiting in the queue): kept, not lost.
+          if (this.ctx.connected || !account || !outbox || opts.plain) throw e;
+          await this.queueForLater(outbox, account, jid, text);
+        }
+      }),
+    );
   }
 
   private async queueForLater(outbox: OutboxPort, account: string, to: string, body: string): Promise<void> {
