@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { client as xmppClient, jid as parseJid, xml, type Client, type Element } from '@xmpp/client';
 import { XmppError, toXmppError } from './errors.js';
 import { bareJid as bareOf } from '../lib/jid.js';
-import { logged, settled } from '../lib/diagnostics.js';
+import { logged, reportCaught, settled } from '../lib/diagnostics.js';
 import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
 import { IqTracker } from './iq-tracker.js';
 import { chooseScram, useScram } from './scram.js';
@@ -53,6 +53,9 @@ export interface ConnectOptions {
   /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
   keepalive?: KeepaliveOptions;
 }
+
+/** Socket errors that only mean the connection is gone. */
+const NETWORK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
 
 /** Where and how one login goes. */
 interface LoginTarget {
@@ -195,7 +198,11 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     for (const [ns, name, h] of this.iqGet) c.iqCallee.get(ns, name, h);
     for (const [ns, name, h] of this.iqSet) c.iqCallee.set(ns, name, h);
     c.on('error', (e: Error) => {
-      if (this.online) this.emitError(e.message, { error: e, condition: (e as { condition?: string }).condition });
+      if (!this.online) return;
+      // A socket that breaks (the server killed, the network gone) is followed by 'offline', which
+      // says it to the user; the low-level error itself only goes to the log.
+      if (NETWORK_ERRORS.has((e as NodeJS.ErrnoException).code ?? '')) return reportCaught('xmpp: the connection broke', e, 'info');
+      this.emitError(e.message, { error: e, condition: (e as { condition?: string }).condition });
     });
     c.on('stanza', (el: Element) => this.onStanza(el));
     c.on('element', () => this.keepalive?.heard()); // any inbound element (SM acks too) is life
