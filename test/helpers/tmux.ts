@@ -30,6 +30,8 @@ export interface Tmux {
   line(text: string): Promise<void>;
   /** The visible screen as plain text, one string per row (trailing blanks trimmed). */
   capture(): Promise<string>;
+  /** The screen with its attributes (capture-pane -e): SGR codes for colour, bold, reverse video. */
+  captureAttributes(): Promise<string>;
   /** Polls the screen until `pred` holds; rejects after `timeoutMs` with the last screen. */
   waitFor(pred: RegExp | ((screen: string) => boolean), timeoutMs?: number, what?: string, pollMs?: number): Promise<string>;
   /** True once the program in the pane has exited (remain-on-exit keeps the pane to read). */
@@ -83,6 +85,7 @@ export async function startTmux(argv: string[], opts: TmuxOptions = {}): Promise
       await run(['send-keys', '-t', target, 'Enter']);
     },
     capture,
+    captureAttributes: () => run(['capture-pane', '-p', '-e', '-t', target]),
     async waitFor(pred, timeoutMs = 20_000, what, pollMs = 50) {
       const test = typeof pred === 'function' ? pred : (s: string) => pred.test(s);
       const deadline = Date.now() + timeoutMs;
