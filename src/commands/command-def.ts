@@ -83,11 +83,9 @@ export function joinFingerprint(words: string[]): string {
   return r.hex;
 }
 
-export const formatFp = displayFingerprint;
-
 export function describeDevice(d: DeviceView): string {
   const flags = [d.own ? 'this device' : undefined, d.trust, d.active ? 'active' : 'inactive'].filter(Boolean).join(', ');
-  return `  ${d.jid} device ${d.deviceId}: ${formatFp(d.fingerprint)} (${flags})`;
+  return `  ${d.jid} device ${d.deviceId}: ${displayFingerprint(d.fingerprint)} (${flags})`;
 }
 
 export function describeAccount(a: AccountSettings): string {

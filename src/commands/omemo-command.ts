@@ -1,6 +1,7 @@
 // The /omemo command and its subcommands (the trust UX ones come from ux-commands.ts).
 import type { CommandDef } from './command-def.js';
-import { TRUST_MODES, OMEMO_POLICIES, formatFp, info, jidAndFingerprint, completeTrust, describeDevice, jidsAt0, noMoreArgs, oneOf, requireJid } from './command-def.js';
+import { displayFingerprint } from '../lib/fingerprint.js';
+import { TRUST_MODES, OMEMO_POLICIES, info, jidAndFingerprint, completeTrust, describeDevice, jidsAt0, noMoreArgs, oneOf, requireJid } from './command-def.js';
 import { OMEMO_UX_SUBCOMMANDS, OMEMO_UX_SYNOPSIS } from './ux-commands.js';
 
 export const OMEMO_COMMAND: CommandDef = {
@@ -35,7 +36,7 @@ export const OMEMO_COMMAND: CommandDef = {
       async handler(ctx, args) {
         noMoreArgs(args, 0);
         const r = await ctx.core.omemoGen();
-        info(ctx, `${r.created ? 'OMEMO identity created' : 'OMEMO identity already exists'}: device ${r.deviceId}, fingerprint ${formatFp(r.fingerprint)}`);
+        info(ctx, `${r.created ? 'OMEMO identity created' : 'OMEMO identity already exists'}: device ${r.deviceId}, fingerprint ${displayFingerprint(r.fingerprint)}`);
       },
     },
     {

@@ -19,8 +19,6 @@ function describeContact(c: ContactView): string {
   return `  ${c.jid}${c.name ? ` (${c.name})` : ''}: ${describePresence(c)} [${sub}]`;
 }
 
-const fp8 = displayFingerprint;
-
 function ago(ms: number | undefined): string {
   if (!ms) return 'never';
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
@@ -28,7 +26,7 @@ function ago(ms: number | undefined): string {
 
 function describeDeviceFull(d: DeviceView): string {
   const flags = [d.own ? 'this device' : undefined, d.trust ?? 'trust unknown', d.active ? 'active' : 'inactive'].filter(Boolean).join(', ');
-  return `  device ${d.deviceId}: ${fp8(d.fingerprint)} (${flags}; last seen ${d.own ? 'now' : ago(d.lastSeen)})`;
+  return `  device ${d.deviceId}: ${displayFingerprint(d.fingerprint)} (${flags}; last seen ${d.own ? 'now' : ago(d.lastSeen)})`;
 }
 
 const jidsAt0 = (ctx: CommandContext, a: string[]) => (a.length === 0 ? ctx.knownJids() : []);

@@ -9,8 +9,6 @@ function hhmmss(d: Date): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-const fp8 = displayFingerprint;
-
 /** The readable form of an event (may span lines, e.g. help text). */
 export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
   switch (e.event) {
@@ -46,10 +44,10 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
     }
     case 'device':
       return e.change === 'new'
-        ? `* new OMEMO device ${e.device} for ${e.jid}${e.fingerprint ? `: ${fp8(e.fingerprint)}` : ''}${e.trust ? ` (${e.trust})` : ''}`
+        ? `* new OMEMO device ${e.device} for ${e.jid}${e.fingerprint ? `: ${displayFingerprint(e.fingerprint)}` : ''}${e.trust ? ` (${e.trust})` : ''}`
         : `* OMEMO device ${e.device} of ${e.jid} removed`;
     case 'trust':
-      return `* ${e.jid} ${fp8(e.fingerprint)}: ${e.state}`;
+      return `* ${e.jid} ${displayFingerprint(e.fingerprint)}: ${e.state}`;
     case 'presence':
       return `* ${e.jid} is ${e.show}${e.status ? ` (${e.status})` : ''}`;
     case 'chat':

@@ -28,7 +28,7 @@ const SETTING_FIELDS: Record<RoomSetting, (on: boolean) => Record<string, string
 };
 
 export class MucCore implements MucApi {
-  private readonly rooms_ = new RoomRegistry();
+  private readonly registry = new RoomRegistry();
   private readonly messages: RoomMessages;
   private port?: MucPort;
   private service?: string;
@@ -38,7 +38,7 @@ export class MucCore implements MucApi {
     io: OmemoIo,
     private readonly history: () => RoomHistory | undefined,
   ) {
-    this.messages = new RoomMessages(ctx, io, this.rooms_, history, (r) => this.refreshAndCheck(r));
+    this.messages = new RoomMessages(ctx, io, this.registry, history, (r) => this.refreshAndCheck(r));
   }
 
   /** Called for every new XMPP connection. */
@@ -56,7 +56,7 @@ export class MucCore implements MucApi {
     });
     p.onInvite((i) => this.ctx.emit({ event: 'invite', room: i.room, from: i.from, ...(i.reason ? { reason: i.reason } : {}), ...(i.password ? { password: i.password } : {}) }));
     x.on('offline', () => {
-      for (const r of this.rooms_.all()) {
+      for (const r of this.registry.all()) {
         r.joined = false;
         r.archiveSynced = false;
         r.occupants.clear();
@@ -66,7 +66,7 @@ export class MucCore implements MucApi {
 
   private onPresence(pr: MucPresence): void {
     try {
-      for (const e of applyPresence(this.rooms_, pr, this.ctx.account?.jid)) this.ctx.emit(e);
+      for (const e of applyPresence(this.registry, pr, this.ctx.account?.jid)) this.ctx.emit(e);
     } catch (e) {
       this.ctx.error(`bad presence from ${pr.room}: ${errText(e)}`, pr.room);
     }
@@ -77,7 +77,7 @@ export class MucCore implements MucApi {
     if (!this.port) return; // a port without group chat (test doubles)
     const p = this.requirePort();
     const want = new Map<string, { nick?: string; password?: string }>();
-    for (const r of this.rooms_.all()) want.set(r.room, { nick: r.nick, ...(r.password ? { password: r.password } : {}) });
+    for (const r of this.registry.all()) want.set(r.room, { nick: r.nick, ...(r.password ? { password: r.password } : {}) });
     try {
       for (const b of await p.bookmarks.list()) {
         if (b.autojoin && !want.has(b.room)) want.set(b.room, { ...(b.nick ? { nick: b.nick } : {}), ...(b.password ? { password: b.password } : {}) });
@@ -98,19 +98,19 @@ export class MucCore implements MucApi {
   }
 
   noteCurrent(jid: string | undefined): void {
-    this.rooms_.noteCurrent(jid);
+    this.registry.noteCurrent(jid);
   }
   nickIn(room: string): string | undefined {
-    return this.rooms_.get(room)?.nick;
+    return this.registry.get(room)?.nick;
   }
   isRoom(jid: string): boolean {
-    return this.rooms_.has(jid);
+    return this.registry.has(jid);
   }
   rooms(): string[] {
-    return this.rooms_.jids();
+    return this.registry.jids();
   }
   encryptionOf(room: string): Encryption {
-    return this.rooms_.get(room)?.encryption ?? 'none';
+    return this.registry.get(room)?.encryption ?? 'none';
   }
 
   // ---- join / leave ---------------------------------------------------------------------------
@@ -131,12 +131,12 @@ export class MucCore implements MucApi {
     const p = this.requirePort();
     const jid = await this.resolveRoom(room);
     const own = this.ctx.account?.jid ?? '';
-    const existing = this.rooms_.get(jid);
+    const existing = this.registry.get(jid);
     const nick = opts.nick ?? existing?.nick ?? (own.split('@')[0] || 'xchat');
     const state = existing ?? newRoom(jid, nick, (await this.ctx.deps.accounts.getChatPolicy(jid)) ?? 'none');
     state.nick = nick;
     if (opts.password) state.password = opts.password;
-    this.rooms_.set(state);
+    this.registry.set(state);
     // A room with an archive is caught up from it (since the last id we stored) instead of its
     // join history, which would only repeat part of it.
     const hist = this.history();
@@ -146,7 +146,7 @@ export class MucCore implements MucApi {
     this.ctx.emit({ event: 'room', room: jid, status: 'joined', nick: state.nick, encryption: state.encryption, ...(created ? { created: true } : {}) });
     if (hist?.available && p.mamQuery && (roomMam || (created && state.features?.includes(NS_MAM)))) this.startArchive(state, p, hist, created);
     if (!how.background) {
-      this.rooms_.setCurrent(jid);
+      this.registry.setCurrent(jid);
       this.ctx.current = jid;
       this.ctx.emit({ event: 'chat', jid, encryption: state.encryption });
     }
@@ -159,7 +159,7 @@ export class MucCore implements MucApi {
       // Join history comes with a rejoin too: messages already stored are not shown again.
       self = await p.join(state.room, state.nick, { ...(state.password ? { password: state.password } : {}), maxHistory: roomMam ? 0 : 20 });
     } catch (e) {
-      if (isNew) this.rooms_.delete(state.room);
+      if (isNew) this.registry.delete(state.room);
       throw new Error(`cannot join ${state.room}: ${errText(e)}`);
     }
     state.joined = true;
@@ -183,46 +183,46 @@ export class MucCore implements MucApi {
       state.archiveSynced = true;
       return;
     }
-    const current = () => this.rooms_.get(state.room) === state && this.port === p;
+    const current = () => this.registry.get(state.room) === state && this.port === p;
     this.ctx
       .track(this.ctx.queue.run(() => catchUpRoom(state, p, hist, current, (m) => this.messages.receive(m, true))))
       .catch((e) => this.ctx.warn(`could not read the archive of ${state.room} (messages sent while you were away may be missing): ${errText(e)}`, { jid: state.room }));
   }
 
   async leave(room?: string): Promise<void> {
-    const r = this.rooms_.of(room, '/leave');
-    this.rooms_.delete(r.room);
+    const r = this.registry.of(room, '/leave');
+    this.registry.delete(r.room);
     if (r.joined && this.port && this.ctx.connected) await this.port.leave(r.room, r.nick);
     this.ctx.emit({ event: 'room', room: r.room, status: 'left', nick: r.nick });
   }
 
   async nick(newNick: string, room?: string): Promise<void> {
-    const r = this.rooms_.of(room, '/nick');
+    const r = this.registry.of(room, '/nick');
     if (!newNick.trim()) throw new Error('missing nick');
     await this.requirePort().changeNick(r.room, newNick);
   }
 
   occupants(room?: string): OccupantView[] {
-    const r = this.rooms_.of(room, '/occupants');
+    const r = this.registry.of(room, '/occupants');
     return [...r.occupants.entries()]
       .map(([nick, o]) => ({ nick, ...(o.jid ? { jid: o.jid } : {}), ...(o.affiliation ? { affiliation: o.affiliation } : {}), ...(o.role ? { role: o.role } : {}), self: nick === r.nick }))
       .sort((a, b) => a.nick.localeCompare(b.nick));
   }
 
   async subject(text?: string, room?: string): Promise<string | undefined> {
-    const r = this.rooms_.of(room, '/subject');
+    const r = this.registry.of(room, '/subject');
     if (text !== undefined) await this.requirePort().setSubject(r.room, text);
     return text ?? r.subject;
   }
 
   async invite(jid: string, reason?: string, room?: string): Promise<void> {
-    const r = this.rooms_.of(room, '/invite');
+    const r = this.registry.of(room, '/invite');
     await this.requirePort().invite(r.room, bareJid(jid), reason);
     this.ctx.info(`invited ${bareJid(jid)} to ${r.room}`);
   }
 
   async configure(setting: RoomSetting, on: boolean, room?: string): Promise<void> {
-    const r = this.rooms_.of(room, '/room config');
+    const r = this.registry.of(room, '/room config');
     await this.requirePort().configure(r.room, SETTING_FIELDS[setting](on));
     await this.refreshFeatures(r).catch(logged(`rooms: features of ${r.room}`));
     this.ctx.info(`${r.room}: ${setting} ${on ? 'on' : 'off'}`);
@@ -230,13 +230,13 @@ export class MucCore implements MucApi {
   }
 
   async affiliation(jid: string, affiliation: Affiliation, room?: string): Promise<void> {
-    const r = this.rooms_.of(room, '/affiliation');
+    const r = this.registry.of(room, '/affiliation');
     await this.requirePort().setAffiliation(r.room, bareJid(jid), affiliation);
     this.ctx.info(`${r.room}: ${bareJid(jid)} is now ${affiliation}`);
   }
 
   async affiliationList(affiliation: 'owner' | 'admin' | 'member' | 'outcast', room?: string): Promise<string[]> {
-    const r = this.rooms_.of(room, '/affiliation list');
+    const r = this.registry.of(room, '/affiliation list');
     return (await this.requirePort().affiliations(r.room, affiliation)).map((i) => i.jid);
   }
 
@@ -244,8 +244,8 @@ export class MucCore implements MucApi {
 
   async bookmarkAdd(room?: string, opts: { autojoin?: boolean; nick?: string; password?: string; name?: string } = {}): Promise<void> {
     const p = this.requirePort();
-    const jid = room ? await this.resolveRoom(room) : this.rooms_.of(undefined, '/bookmark add').room;
-    const r = this.rooms_.get(jid);
+    const jid = room ? await this.resolveRoom(room) : this.registry.of(undefined, '/bookmark add').room;
+    const r = this.registry.get(jid);
     const nick = opts.nick ?? r?.nick;
     const password = opts.password ?? r?.password;
     await p.bookmarks.add({ room: jid, autojoin: opts.autojoin ?? true, ...(nick ? { nick } : {}), ...(password ? { password } : {}), ...(opts.name ? { name: opts.name } : {}) });
@@ -254,7 +254,7 @@ export class MucCore implements MucApi {
 
   async bookmarkRemove(room?: string): Promise<void> {
     const p = this.requirePort();
-    const jid = room ? await this.resolveRoom(room) : this.rooms_.of(undefined, '/bookmark remove').room;
+    const jid = room ? await this.resolveRoom(room) : this.registry.of(undefined, '/bookmark remove').room;
     await p.bookmarks.remove(jid);
     this.ctx.info(`bookmark ${jid} removed`);
   }
@@ -277,7 +277,7 @@ export class MucCore implements MucApi {
 
   /** /omemo start|end in a room. */
   async setEncryption(room: string, enc: Encryption): Promise<void> {
-    const r = this.rooms_.of(room, '/omemo');
+    const r = this.registry.of(room, '/omemo');
     if (enc === 'omemo') {
       await this.refreshFeatures(r);
       const missing = missingOmemoFeatures(r);
@@ -291,7 +291,7 @@ export class MucCore implements MucApi {
     r.encryption = enc;
     await this.ctx.deps.accounts.setChatPolicy(r.room, enc);
     this.ctx.current = r.room;
-    this.rooms_.setCurrent(r.room);
+    this.registry.setCurrent(r.room);
     this.ctx.emit({ event: 'chat', jid: r.room, encryption: enc });
   }
 
@@ -305,7 +305,7 @@ export class MucCore implements MucApi {
 
   /** Sends a line to a room in its mode (runs on the session queue). */
   send(room: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {
-    this.rooms_.of(room, 'send');
+    this.registry.of(room, 'send');
     return this.messages.send(room, text, this.requirePort(), opts);
   }
 }

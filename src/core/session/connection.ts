@@ -45,6 +45,7 @@ export class Connection {
     this.attempted = jid;
     const settings = await this.ctx.deps.accounts.get(jid);
     const password = await this.password(opts, settings);
+    const proxy = proxyFor(this.ctx.deps.proxy, settings);
     const params: XmppConnectParams = {
       jid,
       password,
@@ -52,7 +53,7 @@ export class Connection {
       port: opts.port ?? settings?.port,
       tls: opts.tls ?? settings?.tls ?? 'force',
       ...(settings?.tls_pin ? { tlsPin: settings.tls_pin } : {}),
-      ...(proxyFor(this.ctx.deps.proxy, settings) ? { proxy: proxyFor(this.ctx.deps.proxy, settings) } : {}),
+      ...(proxy ? { proxy } : {}),
     };
     await this.open(params, true).catch((e: unknown) => {
       throw withCertificateHint(e, jid);
