@@ -3,8 +3,8 @@
 // Transfers are streamed end to end, so memory stays flat whatever the file size. Nothing is ever
 // fetched unless the user asks.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link as hardLink, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link as hardLink, mkdir, open as openFile, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -287,6 +287,8 @@ export class FilesCore {
       if (announced !== undefined && announced > limit) {
         throw new Error(`${entry.name} is ${human(announced)}, over the download limit of ${human(limit)} (/account set JID max_download SIZE)`);
       }
+      // Opened before the first byte is counted, so the partial file exists whenever progress is shown.
+      const partFile = await openFile(part, 'wx', 0o600);
       await pipeline(
         res,
         // Never more than announced, never more than the limit: a server that never stops sending fills no disk.
@@ -300,7 +302,7 @@ export class FilesCore {
           this.deps.emit({ event: 'progress', id, direction: 'download', file: entry.name, bytes: done, total }),
         ),
         // Unverified plaintext lives only under the partial name until the tag has checked out.
-        createWriteStream(part, { flags: 'wx', mode: 0o600 }),
+        partFile.createWriteStream(),
         { signal },
       );
     } catch (e) {

@@ -1,7 +1,7 @@
 // Live: a contact sends an aesgcm:// link to a server that never stops sending (or announces a
 // huge file). xchat stops at its limit, /url cancel, /quit and SIGTERM stop a download at once,
 // no partial file stays, and one left by kill -9 is removed on the next start.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -74,8 +74,12 @@ describe.skipIf(!canRun)('downloads: size cap, cancel, quit, leftovers (live)', 
     bob = await startPeer({ jid: bobJid, password: 'bob-pw', lab, stateDir: join(dirs, 'bob'), autoSubscribe: true });
   }, 60_000);
 
+  // A failed test must not leave its xchat holding the profile for the next one.
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((x) => x.end(5000).catch(() => undefined)));
+  });
+
   afterAll(async () => {
-    await Promise.all(procs.map((x) => x.end(5000).catch(() => undefined)));
     await bob?.stop().catch(() => undefined);
     server?.closeAllConnections();
     server?.close();
@@ -112,7 +116,7 @@ describe.skipIf(!canRun)('downloads: size cap, cancel, quit, leftovers (live)', 
     let mark = x.events.length;
     x.send('/url save');
     await downloading(x, mark);
-    expect(await partials()).toHaveLength(1); // presence: the partial file exists while it runs
+    expect(await partials(), JSON.stringify(x.events.slice(mark))).toHaveLength(1); // presence: the partial file exists while it runs
     mark = x.events.length;
     x.send('/url cancel');
     const err = await x.waitFor((e) => e.event === 'error' && x.events.indexOf(e) >= mark, 20_000, 'cancelled');
