@@ -6,6 +6,7 @@ import { MUC_COMMANDS } from './muc-commands.js';
 import { FILE_COMMANDS } from './file-commands.js';
 import { OMEMO_COMMAND } from './omemo-command.js';
 import { UX_COMMANDS } from './ux-commands.js';
+import { PRIVACY_COMMAND } from './privacy-command.js';
 import { UsageError } from './parser.js';
 import type { CoreApi } from '../core/api.js';
 import { ACCOUNT_SET_KEYS, OMEMO_POLICIES, TLS_POLICIES, TRUST_MODES, describeAccount, findCommand, helpOverview, helpText, info, jidsAt0, noMoreArgs, oneOf, requireJid, type CommandDef } from './command-def.js';
@@ -280,6 +281,7 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   },
   ...UX_COMMANDS,
+  PRIVACY_COMMAND,
   ...WINDOW_COMMANDS,
   ...HISTORY_COMMANDS,
   ...MUC_COMMANDS,

@@ -1,6 +1,6 @@
 // One account, as the composition root of its parts (src/core/session/, src/core/muc/) over one
 // shared context; each CoreApi action goes to its owner. `xchat run` and the TUI share it.
-import type { AccountSettings, ChatState, ConnectOptions, CoreApi, DeviceView, OmemoPolicy, TrustMode, XchatEvent } from './api.js';
+import type { AccountSettings, ChatState, ConnectOptions, CoreApi, DeviceView, OmemoPolicy, PrivacyReport, TrustMode, XchatEvent } from './api.js';
 import type { ContactView, StatusShow } from './roster.js';
 import type { VerifyPlan } from './verify-uri.js';
 import { MucCore } from './muc/index.js';
@@ -103,6 +103,9 @@ export class AccountSession implements CoreApi {
   }
   tlsTrust(fingerprint: string, jid?: string): Promise<string> {
     return this.connection.trustCertificate(fingerprint, jid);
+  }
+  privacy(): Promise<PrivacyReport> {
+    return this.connection.privacy();
   }
 
   // ---- history (history.ts, session/catch-up.ts) ------------------------------------------------

@@ -127,6 +127,25 @@ export interface MucApi {
   rooms(): string[];
 }
 
+/** /privacy: how the account's traffic is protected and where it goes. */
+export interface PrivacyReport {
+  account?: string;
+  online: boolean;
+  /** host:port the stream goes to (through the proxy when there is one). */
+  server?: string;
+  /** socks5h://… when every connection (XMPP, uploads, downloads, DNS) goes through a proxy. */
+  proxy?: string;
+  tls?: string;
+  /** The one accepted certificate (SHA-256) when pinned; otherwise verified by CA (or unencrypted). */
+  pinnedCertificate?: string;
+  tlsPolicy?: TlsPolicy;
+  mechanism?: string;
+  channelBinding?: string;
+  cachedKeys?: boolean;
+  omemoPolicy: OmemoPolicy;
+  trustMode: TrustMode;
+}
+
 export interface CoreApi {
   /** Group chat; optional so test doubles need not implement it. */
   muc?: MucApi;
@@ -139,6 +158,8 @@ export interface CoreApi {
   caughtUp?(): Promise<void>;
   /** Pins the server certificate (SHA-256) for the account (default: the last one connected); returns the account. */
   tlsTrust?(fingerprint: string, jid?: string): Promise<string>;
+  /** What protects this account's connection and messages now (/privacy). */
+  privacy?(): Promise<PrivacyReport>;
   disconnect(): Promise<void>;
   /** Waits until every send started so far has finished (used before /quit and at EOF). */
   drain(): Promise<void>;

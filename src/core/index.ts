@@ -7,6 +7,7 @@ import type { EarlyConnection, XmppConnectParams } from './ports.js';
 import { join } from 'node:path';
 import { acquireLock } from '../store/profile.js';
 import { AccountStore } from '../store/account-store.js';
+import { ScramKeyStore } from '../store/scram-keys.js';
 import { openEarlySocket } from '../xmpp/early-socket.js';
 import { bareJid } from '../lib/jid.js';
 import { openDiagnosticsLog, streamSink } from '../store/diagnostics-log.js';
@@ -48,11 +49,13 @@ export async function createAccountSession(
   let early: EarlyConnection | undefined;
   try {
     const accounts = await AccountStore.open(opts.profileDir);
+    const notices: string[] = [];
+    const scramKeys = await ScramKeyStore.open(opts.profileDir, (message) => notices.push(message));
     const configured = await accounts.list();
     const defaultJid = opts.account ?? (configured.length > 0 ? configured[0].jid : undefined);
     // Through a proxy nothing connects early: that socket would go around the proxy.
     const proxied = opts.proxy !== undefined || (defaultJid !== undefined && (await accounts.get(bareJid(defaultJid)))?.proxy !== undefined);
-    if (opts.connectEarly && defaultJid && !proxied) early = await startEarly(accounts, defaultJid, opts.connectEarly);
+    if (opts.connectEarly && defaultJid && !proxied) early = await startEarly(accounts, scramKeys, defaultJid, opts.connectEarly);
     const [{ createXmppPort }, { AccountSession }, { FileOmemoStore, omemoDirFor }, { HistoryStore }, { OutboxStore }] = await Promise.all([
       xmppPort ?? import('./xmpp-port.js'),
       import('./account-session.js'),
@@ -61,7 +64,6 @@ export async function createAccountSession(
       import('../store/outbox.js'),
     ]);
     const history = HistoryStore.open(opts.profileDir);
-    const notices: string[] = [];
     const outbox = await OutboxStore.open(opts.profileDir, (message) => notices.push(message));
     const session = new AccountSession({
       accounts,
@@ -77,6 +79,7 @@ export async function createAccountSession(
       defaultJid,
       history,
       outbox,
+      scramKeys,
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
       partialsJournal: join(opts.profileDir, 'partial-downloads.json'),
     });
@@ -107,6 +110,7 @@ export async function createAccountSession(
 /** Opens the connection AccountSession.connect would open for `jid`, events held for it. */
 async function startEarly(
   accounts: AccountStore,
+  scramKeys: ScramKeyStore,
   jid: string,
   source: NonNullable<CreateAccountSessionOptions['connectEarly']>,
 ): Promise<EarlyConnection | undefined> {
@@ -115,7 +119,15 @@ async function startEarly(
   if (!password) return undefined;
   const bare = bareJid(jid);
   const account = await accounts.get(bare);
-  const params: XmppConnectParams = { jid: bare, password, server: account?.server, port: account?.port, tls: account?.tls ?? 'force' };
+  const params: XmppConnectParams = {
+    jid: bare,
+    password,
+    server: account?.server,
+    port: account?.port,
+    tls: account?.tls ?? 'force',
+    ...(account?.tls_pin ? { tlsPin: account.tls_pin } : {}),
+    scramKeys,
+  };
   // XmppSession.connect's defaults; it uses the socket only if host and port agree.
   const host = params.server ?? bare.slice(bare.indexOf('@') + 1);
   const earlySocket = host.includes(':') ? undefined : openEarlySocket(host, params.port ?? 5222);
@@ -130,5 +142,5 @@ async function startEarly(
 }
 
 function sameParams(a: XmppConnectParams, b: XmppConnectParams): boolean {
-  return a.jid === b.jid && a.password === b.password && a.server === b.server && a.port === b.port && a.tls === b.tls;
+  return a.jid === b.jid && a.password === b.password && a.server === b.server && a.port === b.port && a.tls === b.tls && a.tlsPin === b.tlsPin;
 }

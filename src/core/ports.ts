@@ -6,6 +6,7 @@ import type { TlsPolicy } from './api.js';
 import type { MucPort } from './muc/ports.js';
 import type { MessageExtras } from '../xmpp/message-extras.js';
 import type { UploadPort } from './files.js';
+import type { LoginSecurity, ScramKeyCache } from '../xmpp/scram.js';
 
 export interface IncomingMessage {
   from: string; // full JID
@@ -56,6 +57,8 @@ export interface XmppConnectParams {
   tlsPin?: string;
   /** socks5h://HOST:PORT, from --proxy or the account's proxy: no direct connection is ever made. */
   proxy?: string;
+  /** The profile's cache of salted SCRAM keys (src/store/scram-keys.ts). */
+  scramKeys?: ScramKeyCache;
 }
 
 /**
@@ -96,6 +99,8 @@ export interface XmppPort {
   rosterRemove(jid: string): Promise<void>;
   /** Messages the server never acknowledged before the connection was lost (opaque to core). */
   takeUnacked?(): unknown[];
+  /** How the current login is secured (TLS version, SCRAM mechanism, channel binding). */
+  security?(): LoginSecurity;
   /** Sends what takeUnacked() gave on a new connection; returns how many. */
   resend?(stanzas: unknown[]): Promise<number>;
   /** Our presence: show undefined = plain available. */

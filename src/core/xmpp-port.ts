@@ -28,6 +28,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
         tls: opts.tls,
         ...(opts.tlsPin ? { tlsPin: opts.tlsPin } : {}),
         ...(opts.proxy ? { proxy: opts.proxy } : {}),
+        ...(opts.scramKeys ? { scramKeys: opts.scramKeys } : {}),
         ...(defaults.ca ? { ca: defaults.ca } : {}),
         ...(defaults.keepalive ? { keepalive: defaults.keepalive } : {}),
         ...(opts.earlySocket ? { earlySocket: opts.earlySocket } : {}),
@@ -66,6 +67,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
       else await s.presence.deny(jid);
     },
     takeUnacked: () => s.takeUnacked(),
+    security: () => s.security,
     // Opaque to core: exactly what takeUnacked() handed out.
     resend: (stanzas) => s.resend(stanzas as Parameters<XmppSession['resend']>[0]),
     rosterAdd: (jid, name) => s.roster.add(jid, name),

@@ -3,18 +3,17 @@
 // STARTTLS step in starttls.ts), routes stanzas to the features, tracks IQs (iq-tracker.ts) and
 // emits typed events. @xmpp/client internals are touched only in xmpp-client-private.ts.
 import { EventEmitter } from 'node:events';
-import { client as xmppClient, jid as parseJid, xml, type Client, type Element } from '@xmpp/client';
+import type { TLSSocket } from 'node:tls';
+import { jid as parseJid, xml, type Client, type Element } from '@xmpp/client';
 import { XmppError, toXmppError } from './errors.js';
 import { bareJid as bareOf } from '../lib/jid.js';
 import { logged, reportCaught, settled } from '../lib/diagnostics.js';
 import type { IqHandler, XmppErrorEvent, XmppEvents, XmppStream } from './stream.js';
 import { IqTracker } from './iq-tracker.js';
-import { chooseScram, useScram } from './scram.js';
-import { connectThroughProxy, parseProxy } from './proxy.js';
-import { Keepalive, type KeepaliveOptions } from './keepalive.js';
-import { enforceTlsPolicy, type TlsMode } from './starttls.js';
-import { currentSocket, decodeUtf8AcrossReads, destroySocket, hasSocket, stopReconnecting, unackedStanzas, useEarlySocket } from './xmpp-client-private.js';
-import type { EarlySocket } from './early-socket.js';
+import { describeLogin, type LoginSecurity, type ScramState } from './scram.js';
+import { prepareClient, proxiedSocket, type ConnectOptions, type LoginTarget } from './login.js';
+import { Keepalive } from './keepalive.js';
+import { currentSocket, destroySocket, hasSocket, unackedStanzas } from './xmpp-client-private.js';
 import { Roster } from './roster.js';
 import { Presence } from './presence.js';
 import { Carbons } from './carbons.js';
@@ -28,41 +27,14 @@ import { Bookmarks } from './bookmarks.js';
 export { bareJid as bareOf } from '../lib/jid.js';
 export type { IqHandler, XmppErrorEvent, XmppEvents } from './stream.js';
 export type { TlsMode } from './starttls.js';
+export type { ConnectOptions } from './login.js';
 export { decodeUtf8AcrossReads } from './xmpp-client-private.js';
 
-export interface ConnectOptions {
-  /** Bare or full JID; a resource here is used unless `resource` is given. */
-  jid: string;
-  password: string;
-  /** Host to connect to (default: the JID's domain; no SRV lookup). */
-  server?: string;
-  port?: number;
-  /** force (default): fail without STARTTLS; allow: STARTTLS when offered; disable: never. */
-  tls?: TlsMode;
-  resource?: string;
-  /** Extra trusted CA certificate(s), PEM; added to Node's default roots (which include NODE_EXTRA_CA_CERTS). */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** Per-step timeout in ms (default 10000). */
-  timeoutMs?: number;
-  /** A TCP connection to the same host and port opened earlier (early-socket.ts): used if still alive. */
-  earlySocket?: EarlySocket;
-  /** The SHA-256 fingerprint of the one server certificate accepted (pinned), instead of a CA. */
-  tlsPin?: string;
-  /** socks5h://HOST:PORT: the stream goes through this proxy (which resolves the server's name). */
-  proxy?: string;
-  /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
-  keepalive?: KeepaliveOptions;
-}
+
 
 /** Socket errors that only mean the connection is gone. */
 const NETWORK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
 
-/** Where and how one login goes. */
-interface LoginTarget {
-  domain: string;
-  host: string;
-  port: number;
-}
 
 export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream {
   client: Client | null = null;
@@ -87,6 +59,8 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   private timeoutMs = 10_000;
   private keepalive?: Keepalive;
   private unacked: Element[] = [];
+  private scram?: ScramState;
+  private tlsSocket: () => TLSSocket | undefined = () => undefined;
 
   constructor() {
     super();
@@ -105,6 +79,11 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     return this.online;
   }
 
+  /** How this login was secured: TLS version, SCRAM mechanism, channel binding, cached keys. */
+  get security(): LoginSecurity {
+    return describeLogin(this.scram, this.tlsSocket());
+  }
+
   /** Registers an IQ get/set responder (applied to every connection). */
   handleIqGet(ns: string, name: string, h: IqHandler): void {
     this.iqGet.push([ns, name, h]);
@@ -121,77 +100,42 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   }
 
   async connect(opts: ConnectOptions): Promise<void> {
+    try {
+      await this.connectOnce(opts);
+    } catch (e) {
+      // Cached keys the server refused (the password was changed, the salt kept): they are gone
+      // from the cache now, and one more login computes them from the password.
+      if ((e as XmppError).condition !== 'auth' || !this.scram?.fromCache) throw e;
+      reportCaught('xmpp: cached SCRAM keys refused; logging in with the password', e, 'info');
+      const { earlySocket: _used, ...rest } = opts;
+      await this.connectOnce(rest);
+    }
+  }
+
+  private async connectOnce(opts: ConnectOptions): Promise<void> {
     if (this.client) throw new XmppError('busy', 'already connected or connecting');
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     const addr = parseJid(opts.jid);
     if (!addr.local || !addr.domain) throw new XmppError('bad-jid', `not a user JID: ${opts.jid}`);
     const target: LoginTarget = { domain: addr.domain, host: opts.server ?? addr.domain, port: opts.port ?? 5222 };
-    const proxied = opts.proxy ? await this.proxiedSocket(opts.proxy, target) : undefined;
-    const c = this.newClient(proxied ? { ...opts, earlySocket: proxied } : opts, addr.local, target);
-    let connectError: Error | undefined;
-    const fail = (e: Error) => {
-      connectError ??= e;
-      c.emit('error', e);
-    };
-    useScram(c, fail);
-    decodeUtf8AcrossReads(c, (e) => {
-      fail(new XmppError('bad-stream', e.message));
-      void this.streamBroken(c, e);
-    });
-    const ca = opts.ca === undefined ? undefined : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
-    enforceTlsPolicy(c, {
-      ...target,
-      mode: opts.tls ?? 'force',
-      ...(ca ? { ca } : {}),
-      ...(opts.tlsPin ? { pin: opts.tlsPin } : {}),
+    const proxied = opts.proxy ? await proxiedSocket(opts.proxy, target, this.timeoutMs) : undefined;
+    const prepared = prepareClient(proxied ? { ...opts, earlySocket: proxied } : opts, target, addr.local, {
       timeoutMs: this.timeoutMs,
       warn: (message) => this.emit('warning', { message }),
-      fail,
+      streamBroken: (client, e) => void this.streamBroken(client, e),
     });
+    const c = prepared.client;
+    this.client = c;
+    this.scram = prepared.scram;
+    this.tlsSocket = prepared.tlsSocket;
+    const connectError = prepared.connectError;
     this.listen(c);
-    const { capsHash } = await this.login(c, target, () => connectError);
+    const { capsHash } = await this.login(c, target, connectError);
     this.online = true;
     await this.afterLogin(c, capsHash);
     this.keepalive = new Keepalive({ iq: (type, child, to, ms) => this.iq(type, child, to, ms), dead: (why) => void this.linkDead(c, why) }, opts.keepalive);
     this.keepalive.start();
     this.emit('online', { jid: this.jid });
-  }
-
-  /** The TCP connection through the proxy, handed to the client as if opened early. */
-  private async proxiedSocket(url: string, t: LoginTarget): Promise<EarlySocket> {
-    const socket = await connectThroughProxy(parseProxy(url), t.host, t.port, this.timeoutMs);
-    return {
-      host: t.host,
-      port: t.port,
-      socket,
-      connected: Promise.resolve(),
-      get dead() {
-        return socket.destroyed;
-      },
-    };
-  }
-
-  /** The client for one login: SCRAM only, no automatic reconnect, the early socket if it fits. */
-  private newClient(opts: ConnectOptions, username: string, t: LoginTarget): Client {
-    const c = xmppClient({
-      service: `xmpp://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`,
-      domain: t.domain,
-      resource: opts.resource ?? (parseJid(opts.jid).resource || undefined),
-      timeout: this.timeoutMs,
-      // SCRAM only (ours, scram.ts): a plain password never goes over the wire, not even inside TLS.
-      credentials: async (authenticate, mechanisms) => {
-        const mechanism = chooseScram(mechanisms);
-        if (!mechanism) throw new XmppError('auth', `server offers no SCRAM mechanism (offered: ${mechanisms.join(', ') || 'none'})`);
-        await authenticate({ username, password: opts.password }, mechanism);
-      },
-    });
-    this.client = c;
-    stopReconnecting(c); // a failed connect must fail, not loop; the caller decides on retries
-    if (opts.earlySocket) {
-      if (opts.earlySocket.host === t.host && opts.earlySocket.port === t.port) useEarlySocket(c, opts.earlySocket, { onlyThisSocket: opts.proxy !== undefined });
-      else opts.earlySocket.socket.destroy();
-    }
-    return c;
   }
 
   private listen(c: Client): void {

@@ -8,6 +8,8 @@ export const NS_CLIENT = 'jabber:client';
 export const NS_STREAM = 'http://etherx.jabber.org/streams';
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+/** XEP-0440: the channel binding types a server supports. */
+export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_CAPS = 'http://jabber.org/protocol/caps';
 export const NS_PING = 'urn:xmpp:ping';

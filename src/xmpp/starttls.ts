@@ -22,6 +22,8 @@ export interface TlsTarget {
   warn(message: string): void;
   /** The login cannot go on (no TLS where it is required, a failed handshake). */
   fail(e: Error): void;
+  /** The verified TLS socket the login goes on over (for SCRAM's channel binding). */
+  secured?(s: tls.TLSSocket): void;
 }
 
 /**
@@ -88,6 +90,7 @@ async function startTls(c: Client, t: TlsTarget): Promise<void> {
     secure.destroy();
     throw refusal;
   }
+  t.secured?.(secure);
   await upgradeToTls(c, secure);
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net, { createServer } from 'node:net';
+import { describePrivacy } from '../../src/commands/privacy-command.js';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { AccountSession } from '../../src/core/account-session.js';
 import { createXmppPort } from '../../src/core/xmpp-port.js';
@@ -77,6 +78,14 @@ describe.skipIf(!canRun)('SOCKS5 proxy (live)', () => {
     await alice.s.connect({ jid: 'alice@localhost', server: 'localhost', port: lab.c2sPort });
     await bob.s.connect({ jid: 'bob@localhost', server: lab.host, port: lab.c2sPort });
     expect(alice.events.find((e) => e.event === 'status' && e.status === 'online')).toMatchObject({ via: proxy });
+    // /privacy says which way the traffic goes: through the proxy for alice, directly for bob.
+    const viaProxy = describePrivacy(await alice.s.privacy()).join('\n');
+    expect(viaProxy).toContain(`route: localhost:${lab.c2sPort}, through the proxy ${proxy}`);
+    expect(viaProxy).toMatch(/encryption in transit: TLSv1\.3; the certificate is verified/);
+    expect(viaProxy).toMatch(/login: SCRAM-SHA-1, not bound/);
+    const direct = describePrivacy(await bob.s.privacy()).join('\n');
+    expect(direct).toContain('a direct connection: no proxy');
+    expect(direct).not.toContain('through the proxy');
     await alice.s.omemoEnd('bob@localhost');
     await alice.s.sendMessage('bob@localhost', 'via socks');
     const end = Date.now() + 20_000;

@@ -2,7 +2,7 @@
 // `xchat run` script connects and then asks something right away: the answer comes after every
 // message that waited in the archive, so the script acts on what arrived meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,4 +55,20 @@ describe.skipIf(!canRun)('xchat run waits for the catch-up after /connect (live)
     expect(script.events.indexOf(listed)).toBeGreaterThan(lastShown);
     expect(await script.end()).toBe(0);
   }, 240_000);
+
+  it('keeps the salted SCRAM keys (never the password) in the profile, 0600, and the next login uses them', async () => {
+    const file = join(dir, 'alice', 'scram-keys.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/"alice@localhost sha1 \d+ [^"]+":\{"clientKey":"[A-Za-z0-9+/=]{28}","serverKey"/);
+    expect(text).not.toContain('alice-pw');
+    const x = startXchat({ profile: join(dir, 'alice'), password: 'alice-pw', caFile: lab.caFile });
+    procs.push(x);
+    x.send('/connect');
+    x.send('/privacy');
+    const report = await x.waitFor((e) => e.event === 'info' && /^privacy of alice@localhost/.test(e.message), 60_000, '/privacy');
+    expect(report.message).toMatch(/login: SCRAM-SHA-1, not bound to the TLS channel .*; salted keys from the profile \(never the password\)/);
+    expect(report.message).toMatch(/route: \S+:\d+, a direct connection: no proxy/);
+    expect(await x.end()).toBe(0);
+  }, 120_000);
 });

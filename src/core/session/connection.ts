@@ -2,7 +2,7 @@
 // early), our OMEMO identity online, the events of the connection routed to the parts that handle
 // them, rooms rejoined and the archive read.
 import { execFile } from 'node:child_process';
-import type { AccountSettings, ConnectOptions } from '../api.js';
+import type { AccountSettings, ConnectOptions, PrivacyReport } from '../api.js';
 import type { XmppConnectParams, XmppPort } from '../ports.js';
 import type { MucCore } from '../muc/index.js';
 import { bareJid } from '../../lib/jid.js';
@@ -54,6 +54,7 @@ export class Connection {
       tls: opts.tls ?? settings?.tls ?? 'force',
       ...(settings?.tls_pin ? { tlsPin: settings.tls_pin } : {}),
       ...(proxy ? { proxy } : {}),
+      ...(this.ctx.deps.scramKeys ? { scramKeys: this.ctx.deps.scramKeys } : {}),
     };
     await this.open(params, true).catch((e: unknown) => {
       throw withCertificateHint(e, jid);
@@ -69,6 +70,31 @@ export class Connection {
     if (!(await accounts.get(account))) await accounts.add(account);
     await accounts.set(account, 'tls_pin', fingerprint);
     return account;
+  }
+
+  /** /privacy: the account's connection as it is now, or as the next /connect would make it. */
+  async privacy(): Promise<PrivacyReport> {
+    const jid = this.last?.jid ?? this.attempted ?? this.ctx.account?.jid ?? this.ctx.deps.defaultJid;
+    const settings = jid ? await this.ctx.deps.accounts.get(bareJid(jid)) : undefined;
+    const proxy = this.last?.proxy ?? proxyFor(this.ctx.deps.proxy, settings);
+    const link = this.ctx.onlineOrUndefined();
+    const security = link?.xmpp.security?.() ?? {};
+    const host = this.last?.server ?? settings?.server ?? (jid ? bareJid(jid).split('@')[1] : undefined);
+    const pin = this.last?.tlsPin ?? settings?.tls_pin;
+    return {
+      ...(jid ? { account: bareJid(jid) } : {}),
+      online: link !== undefined,
+      ...(host ? { server: `${host}:${this.last?.port ?? settings?.port ?? 5222}` } : {}),
+      ...(proxy ? { proxy } : {}),
+      ...(pin ? { pinnedCertificate: pin } : {}),
+      tlsPolicy: this.last?.tls ?? settings?.tls ?? 'force',
+      ...(security.tls ? { tls: security.tls } : {}),
+      ...(security.mechanism ? { mechanism: security.mechanism } : {}),
+      ...(security.channelBinding ? { channelBinding: security.channelBinding } : {}),
+      ...(security.cachedKeys !== undefined ? { cachedKeys: security.cachedKeys } : {}),
+      omemoPolicy: this.ctx.policy,
+      trustMode: this.ctx.trustMode,
+    };
   }
 
   /** /connect without arguments: try the last account again now. False when there is none. */

@@ -83,7 +83,8 @@ export class Contacts {
   accountList(): Promise<AccountSettings[]> {
     return this.ctx.deps.accounts.list();
   }
-  accountRemove(jid: string): Promise<void> {
-    return this.ctx.deps.accounts.remove(bareJid(jid));
+  async accountRemove(jid: string): Promise<void> {
+    await this.ctx.deps.accounts.remove(bareJid(jid));
+    await this.ctx.deps.scramKeys?.forget(bareJid(jid));
   }
 }

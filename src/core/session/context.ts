@@ -7,6 +7,7 @@ import type { OmemoManager } from '../../omemo/manager.js';
 import type { OmemoStore } from '../../omemo/store.js';
 import type { HistoryPort } from '../history.js';
 import type { OutboxPort } from '../../store/outbox.js';
+import type { ScramKeyStore } from '../../store/scram-keys.js';
 import { SerialQueue } from '../serial.js';
 import { bareJid } from '../../lib/jid.js';
 import { reportCaught, settled } from '../../lib/diagnostics.js';
@@ -39,6 +40,8 @@ export interface AccountSessionDeps {
   proxy?: string;
   /** Messages typed while offline (src/store/outbox.ts); without it they are refused as before. */
   outbox?: OutboxPort;
+  /** Salted SCRAM keys between logins (src/store/scram-keys.ts); without it PBKDF2 runs each login. */
+  scramKeys?: ScramKeyStore;
   /** Delay before reconnect attempt n (default: backoff, 1 s doubling to 60 s); tests shorten it. */
   reconnectDelay?: (attempt: number) => number;
 }
