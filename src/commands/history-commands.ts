@@ -12,7 +12,7 @@ function need<K extends 'historyRecent' | 'fetchOlder' | 'historySearch' | 'hist
   return (f as (...a: never[]) => unknown).bind(core) as NonNullable<CoreApi[K]>;
 }
 
-const LOGGING_TEXT = {
+export const LOGGING_TEXT = {
   on: 'chat logging is on: messages are stored in this profile',
   redact: 'chat logging is redacted: who and when are stored, message text is not',
   off: 'chat logging is off: new messages are not stored',
@@ -76,28 +76,21 @@ export const HISTORY_COMMANDS: readonly CommandDef[] = [
       info(ctx, LOGGING_TEXT[mode]);
     },
   },
-  {
-    name: '/privacy',
-    synopsis: ['/privacy logging on|redact|off'],
-    description: 'Privacy settings. logging redact: store who wrote when, but never the message text.',
-    args: [],
-    examples: ['/privacy logging redact'],
-    subcommands: [
-      {
-        name: 'logging',
-        synopsis: ['/privacy logging on|redact|off'],
-        description: 'on: store messages; redact: store metadata but no message text; off: store nothing.',
-        args: [{ name: 'on|redact|off', description: 'The logging mode.' }],
-        examples: ['/privacy logging redact', '/privacy logging on'],
-        complete: (_ctx, a) => (a.length === 0 ? ['on', 'redact', 'off'] : []),
-        async handler(ctx, args) {
-          if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
-          const v = args[0];
-          if (v !== undefined && v !== 'on' && v !== 'redact' && v !== 'off') throw new UsageError(`invalid setting "${v}" (on|redact|off)`);
-          const mode = await need(ctx.core, 'historyLogging')(v);
-          info(ctx, LOGGING_TEXT[mode]);
-        },
-      },
-    ],
-  },
 ];
+
+/** /privacy logging: a subcommand of /privacy (privacy-command.ts). */
+export const PRIVACY_LOGGING: CommandDef = {
+  name: 'logging',
+  synopsis: ['/privacy logging on|redact|off'],
+  description: 'on: store messages; redact: store metadata but no message text; off: store nothing.',
+  args: [{ name: 'on|redact|off', description: 'The logging mode.' }],
+  examples: ['/privacy logging redact', '/privacy logging on'],
+  complete: (_ctx, a) => (a.length === 0 ? ['on', 'redact', 'off'] : []),
+  async handler(ctx, args) {
+    if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
+    const v = args[0];
+    if (v !== undefined && v !== 'on' && v !== 'redact' && v !== 'off') throw new UsageError(`invalid setting "${v}" (on|redact|off)`);
+    const mode = await need(ctx.core, 'historyLogging')(v);
+    info(ctx, LOGGING_TEXT[mode]);
+  },
+};

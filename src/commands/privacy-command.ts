@@ -4,6 +4,7 @@
 import type { PrivacyReport } from '../core/api.js';
 import type { CommandDef } from './command-def.js';
 import { UsageError } from './parser.js';
+import { LOGGING_TEXT, PRIVACY_LOGGING } from './history-commands.js';
 
 export function describePrivacy(r: PrivacyReport): string[] {
   if (!r.account) return ['no account yet: /connect JID first (then /privacy says how it is protected)'];
@@ -32,14 +33,18 @@ export function describePrivacy(r: PrivacyReport): string[] {
 
 export const PRIVACY_COMMAND: CommandDef = {
   name: '/privacy',
-  synopsis: ['/privacy'],
+  synopsis: ['/privacy', '/privacy logging on|redact|off'],
   description:
-    "What protects the account's traffic now: the proxy (Tor) or a direct connection, TLS and how the server's certificate is checked, the login mechanism and whether it is bound to the TLS channel, and the OMEMO settings.",
+    "Without arguments: what protects the account's traffic now — the proxy (Tor) or a direct connection, TLS and how the server's certificate is checked, the login mechanism and whether it is bound to the TLS channel, the OMEMO settings and what is stored here. logging redact: store who wrote when, but never the message text.",
   args: [],
-  examples: ['/privacy'],
+  examples: ['/privacy', '/privacy logging redact'],
   async handler(ctx, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
     if (!ctx.core.privacy) throw new UsageError('this front end cannot report privacy');
-    ctx.emit({ event: 'info', message: describePrivacy(await ctx.core.privacy()).join('\n') });
+    const lines = describePrivacy(await ctx.core.privacy());
+    const logging = await ctx.core.historyLogging?.();
+    if (logging && lines.length > 1) lines.push(`  stored here: ${LOGGING_TEXT[logging]} (/privacy logging on|redact|off)`);
+    ctx.emit({ event: 'info', message: lines.join('\n') });
   },
+  subcommands: [PRIVACY_LOGGING],
 };

@@ -281,9 +281,9 @@ export const COMMANDS: readonly CommandDef[] = [
     },
   },
   ...UX_COMMANDS,
-  PRIVACY_COMMAND,
   ...WINDOW_COMMANDS,
   ...HISTORY_COMMANDS,
+  PRIVACY_COMMAND,
   ...MUC_COMMANDS,
   ...FILE_COMMANDS,
   {

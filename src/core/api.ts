@@ -65,7 +65,7 @@ export type XchatEvent =
   | { event: 'error'; message: string; from?: string; reason?: ErrorReason }
   | { event: 'info'; message: string }
   // reconnecting: the connection was lost and is tried again in `retry_in` seconds.
-  | { event: 'status'; status: 'connecting' | 'online' | 'offline' | 'reconnecting'; jid?: string; retry_in?: number; via?: string }
+  | { event: 'status'; status: 'connecting' | 'online' | 'offline' | 'reconnecting'; jid?: string; retry_in?: number; via?: string; resumed?: boolean }
   | { event: 'subscription'; from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }

@@ -59,6 +59,8 @@ export interface XmppConnectParams {
   proxy?: string;
   /** The profile's cache of salted SCRAM keys (src/store/scram-keys.ts). */
   scramKeys?: ScramKeyCache;
+  /** A lost stream to resume (what takeResumption() gave), instead of a new session. */
+  resume?: unknown;
 }
 
 /**
@@ -99,6 +101,10 @@ export interface XmppPort {
   rosterRemove(jid: string): Promise<void>;
   /** Messages the server never acknowledged before the connection was lost (opaque to core). */
   takeUnacked?(): unknown[];
+  /** What the lost stream left for resuming it (XEP-0198; opaque to core), once. */
+  takeResumption?(): unknown;
+  /** True when the current connection resumed the previous stream (nothing was lost, nothing to redo). */
+  resumed?(): boolean;
   /** How the current login is secured (TLS version, SCRAM mechanism, channel binding). */
   security?(): LoginSecurity;
   /** Sends what takeUnacked() gave on a new connection; returns how many. */

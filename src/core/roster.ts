@@ -49,6 +49,15 @@ export class RosterState {
     this.presence.clear();
   }
 
+  /** The presence known now, for putting back when a lost stream is resumed (the server kept it). */
+  presenceSnapshot(): [string, ResourcePresence[]][] {
+    return [...this.presence].map(([jid, res]) => [jid, [...res.values()]]);
+  }
+
+  restorePresence(snapshot: readonly [string, ResourcePresence[]][]): void {
+    for (const [jid, list] of snapshot) this.presence.set(jid, new Map(list.map((r) => [r.resource, r])));
+  }
+
   contact(jid: string): ContactView {
     const b = bare(jid);
     const it = this.items.get(b);

@@ -29,6 +29,7 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
         ...(opts.tlsPin ? { tlsPin: opts.tlsPin } : {}),
         ...(opts.proxy ? { proxy: opts.proxy } : {}),
         ...(opts.scramKeys ? { scramKeys: opts.scramKeys } : {}),
+        ...(opts.resume ? { resume: opts.resume as ReturnType<XmppSession['takeResumption']> } : {}),
         ...(defaults.ca ? { ca: defaults.ca } : {}),
         ...(defaults.keepalive ? { keepalive: defaults.keepalive } : {}),
         ...(opts.earlySocket ? { earlySocket: opts.earlySocket } : {}),
@@ -68,6 +69,8 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
     },
     takeUnacked: () => s.takeUnacked(),
     security: () => s.security,
+    takeResumption: () => s.takeResumption(),
+    resumed: () => s.resumed,
     // Opaque to core: exactly what takeUnacked() handed out.
     resend: (stanzas) => s.resend(stanzas as Parameters<XmppSession['resend']>[0]),
     rosterAdd: (jid, name) => s.roster.add(jid, name),

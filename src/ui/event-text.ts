@@ -84,7 +84,7 @@ type EventOf<K extends XchatEvent['event']> = Extract<XchatEvent, { event: K }>;
 function statusText(e: EventOf<'status'>): string {
   switch (e.status) {
     case 'online':
-      return `* online${e.jid ? ` as ${e.jid}` : ''}${e.via ? ` through the proxy ${e.via}` : ''}`;
+      return `* online${e.jid ? ` as ${e.jid}` : ''}${e.via ? ` through the proxy ${e.via}` : ''}${e.resumed ? ' (session resumed: nothing was missed)' : ''}`;
     case 'connecting':
       return `* connecting${e.jid ? ` ${e.jid}` : ''}…`;
     case 'reconnecting':

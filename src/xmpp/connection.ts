@@ -13,7 +13,7 @@ import { IqTracker } from './iq-tracker.js';
 import { describeLogin, type LoginSecurity, type ScramState } from './scram.js';
 import { prepareClient, proxiedSocket, type ConnectOptions, type LoginTarget } from './login.js';
 import { Keepalive } from './keepalive.js';
-import { currentSocket, destroySocket, hasSocket, unackedStanzas } from './xmpp-client-private.js';
+import { currentSocket, destroySocket, hasSocket, resumeOn, startStream, smResumption, unackedStanzas, type SmResumption } from './xmpp-client-private.js';
 import { Roster } from './roster.js';
 import { Presence } from './presence.js';
 import { Carbons } from './carbons.js';
@@ -60,6 +60,10 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   private keepalive?: Keepalive;
   private unacked: Element[] = [];
   private scram?: ScramState;
+  /** What the last stream left for a resume (XEP-0198), until taken. */
+  private resumption?: SmResumption;
+  /** The current stream resumed the previous one instead of starting a new session. */
+  resumed = false;
   private tlsSocket: () => TLSSocket | undefined = () => undefined;
 
   constructor() {
@@ -130,12 +134,14 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     this.tlsSocket = prepared.tlsSocket;
     const connectError = prepared.connectError;
     this.listen(c);
-    const { capsHash } = await this.login(c, target, connectError);
+    this.resumed = false;
+    const { capsHash } = await this.login(c, target, connectError, opts.resume);
     this.online = true;
-    await this.afterLogin(c, capsHash);
+    // A resumed session kept its roster, carbons and presence on the server.
+    if (!this.resumed) await this.afterLogin(c, capsHash);
     this.keepalive = new Keepalive({ iq: (type, child, to, ms) => this.iq(type, child, to, ms), dead: (why) => void this.linkDead(c, why) }, opts.keepalive);
     this.keepalive.start();
-    this.emit('online', { jid: this.jid });
+    this.emit('online', { jid: this.jid, resumed: this.resumed });
   }
 
   private listen(c: Client): void {
@@ -155,17 +161,21 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   }
 
   /** Starts the stream and waits for the login; returns the caps hash being computed meanwhile. */
-  private async login(c: Client, t: LoginTarget, connectError: () => Error | undefined): Promise<{ capsHash: Promise<void> }> {
+  private async login(c: Client, t: LoginTarget, connectError: () => Error | undefined, resume?: SmResumption): Promise<{ capsHash: Promise<void> }> {
     let overall: NodeJS.Timeout | undefined;
     let capsHash: Promise<void> = Promise.resolve();
     try {
-      const starting = c.start();
+      // A resumed stream is online without binding: @xmpp's start() never settles then.
+      const resumed = resume ? new Promise<ReturnType<typeof parseJid>>((resolve) => resumeOn(c, resume, () => resolve(parseJid(resume.jid)))) : undefined;
+      const starting = startStream(c);
+      if (resumed) void settled(starting);
       // Loaded while the login runs (not before: the connection attempt goes out first).
       capsHash = loadCapsHash();
       void settled(capsHash); // awaited after login; a failure then is reported there
       // Backstop: a server that stops answering mid-negotiation must not hang connect() forever.
       const full = await Promise.race([
         starting,
+        ...(resumed ? [resumed.then((jid) => ((this.resumed = true), jid))] : []),
         new Promise<never>((_, reject) => {
           overall = setTimeout(() => reject(new XmppError('timeout', `login to ${t.host}:${t.port} timed out`)), this.timeoutMs * 3);
         }),
@@ -218,7 +228,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
       this.emitError(e.message, { condition: 'bad-stream' });
       this.wentOffline(e.message);
     }
-    await this.teardown(c);
+    await this.teardown(c, false);
   }
 
   /** The link went silent: closed, so the owner sees 'offline' and connects again. */
@@ -226,12 +236,13 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     if (this.client !== c) return;
     this.emitError(`connection lost: ${reason}`, { condition: 'timeout' });
     this.wentOffline(reason);
-    await this.teardown(c);
+    await this.teardown(c, false);
   }
 
   private wentOffline(reason: string): void {
     // Messages the server never confirmed may be lost: kept, so the next connection sends them.
     if (this.online && this.client) {
+      this.resumption = smResumption(this.client, this.jid);
       this.unacked.push(...unackedStanzas(this.client).filter((el) => el.is('message') && (el.getChild('body') !== undefined || el.getChildren('encrypted').length > 0)));
     }
     this.keepalive?.stop();
@@ -242,8 +253,13 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     this.emit('offline', { reason });
   }
 
-  private async teardown(c: Client): Promise<void> {
+  /**
+   * Closes the client. `graceful` ends the stream with </stream>; a dead or broken link is cut
+   * without it, so the server keeps the session for a resume (it would end it on a clean close).
+   */
+  private async teardown(c: Client, graceful = true): Promise<void> {
     const socket = currentSocket(c);
+    if (!graceful) socket?.destroy?.();
     const stopped = c.stop().catch(logged('xmpp: stop the stream'));
     await Promise.race([stopped, new Promise((r) => setTimeout(r, 1000).unref())]);
     socket?.destroy?.();
@@ -286,6 +302,13 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   /** The messages sent on this session's last stream that the server never acknowledged (once). */
   takeUnacked(): Element[] {
     return this.unacked.splice(0);
+  }
+
+  /** What the lost stream left for resuming it on the next connection (once), if the server allows it. */
+  takeResumption(): SmResumption | undefined {
+    const r = this.resumption;
+    this.resumption = undefined;
+    return r;
   }
 
   /** Sends stanzas of an earlier stream again, as they were (same ids: receivers drop duplicates). */

@@ -8,7 +8,7 @@ import { channelBindingOf, chooseScram, useScram, type ScramKeyCache, type Scram
 import { connectThroughProxy, parseProxy } from './proxy.js';
 import type { KeepaliveOptions } from './keepalive.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
-import { decodeUtf8AcrossReads, stopReconnecting, useEarlySocket } from './xmpp-client-private.js';
+import { decodeUtf8AcrossReads, stopReconnecting, useEarlySocket, type SmResumption } from './xmpp-client-private.js';
 import type { EarlySocket } from './early-socket.js';
 
 export interface ConnectOptions {
@@ -33,6 +33,8 @@ export interface ConnectOptions {
   proxy?: string;
   /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
   keepalive?: KeepaliveOptions;
+  /** The lost stream to resume (XEP-0198) instead of starting a new session, when the server still has it. */
+  resume?: SmResumption;
   /** Salted SCRAM keys kept between logins (never the password); without it PBKDF2 runs each time. */
   scramKeys?: ScramKeyCache;
 }

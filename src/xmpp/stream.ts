@@ -14,7 +14,7 @@ export interface XmppErrorEvent {
 }
 
 export interface XmppEvents {
-  online: [{ jid: string }];
+  online: [{ jid: string; resumed?: boolean }];
   offline: [{ reason?: string }];
   error: [XmppErrorEvent];
   message: [IncomingMessage];

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, Element } from '@xmpp/client';
 import type { EarlySocket } from './early-socket.js';
+import { logged } from '../lib/diagnostics.js';
 
 /** @xmpp/xml's Parser: its ltx parser emits every start and end tag; 'element' per stanza. */
 interface ParserInternals {
@@ -214,4 +215,85 @@ class SecureSocket extends EventEmitter {
 export function unackedStanzas(c: Client): Element[] {
   const sm = (c as unknown as { streamManagement?: { outbound_q?: { stanza: Element }[] } }).streamManagement;
   return (sm?.outbound_q ?? []).map((item) => item.stanza);
+}
+
+/** What a lost stream leaves for resuming it (XEP-0198): its id, both counters and the unacked queue. */
+export interface SmResumption {
+  id: string;
+  inbound: number;
+  outbound: number;
+  queue: { stanza: Element; stamp: string }[];
+  /** The full JID bound on that stream: a resumed stream keeps it. */
+  jid: string;
+}
+
+interface SmInternals extends EventEmitter {
+  id: string;
+  enabled: boolean;
+  inbound: number;
+  outbound: number;
+  outbound_q: { stanza: Element; stamp: string }[];
+}
+
+function smOf(c: Client): SmInternals | undefined {
+  return (c as unknown as { streamManagement?: SmInternals }).streamManagement;
+}
+
+/**
+ * The resumable state of a stream that broke (taken before @xmpp clears it on 'offline'), or
+ * undefined when the server did not enable resumption. Internals: `streamManagement.{id,
+ * inbound, outbound, outbound_q}`.
+ */
+export function smResumption(c: Client, jid: string): SmResumption | undefined {
+  const sm = smOf(c);
+  if (!sm?.id) return undefined;
+  return { id: sm.id, inbound: sm.inbound, outbound: sm.outbound, queue: [...sm.outbound_q], jid };
+}
+
+/**
+ * Prepares a new client to resume `r` instead of binding a new resource: @xmpp's stream feature
+ * sends <resume/> when `sm.id` is set. Calls `onResumed` when the server accepted it; @xmpp then
+ * marks the client online without its 'online' event, so start() alone would never settle.
+ * Internals: `streamManagement`, `_jid`.
+ */
+export function resumeOn(c: Client, r: SmResumption, onResumed: () => void): void {
+  const sm = smOf(c);
+  if (!sm) return;
+  Object.assign(sm, { id: r.id, inbound: r.inbound, outbound: r.outbound, outbound_q: [...r.queue] });
+  (c as unknown as { _jid(id: string): void })._jid(r.jid);
+  sm.once('resumed', onResumed);
+}
+
+/**
+ * @xmpp/connection's start() (connect, open, wait for 'online') without its leak: when open()
+ * fails, start() leaves its 'online' wait pending, and the next 'error' rejects it unhandled
+ * (one per failed attempt, e.g. each reconnect to a network that is down). The error is the
+ * one open() already threw. Internals: `status`, `options`, `connect`, `open`.
+ */
+export async function startStream(c: Client): Promise<ReturnType<Client['start']> extends Promise<infer J> ? J : never> {
+  const conn = c as unknown as {
+    status: string;
+    options: { service: string; domain: string; lang?: string };
+    connect(service: string): Promise<void>;
+    open(o: { domain: string; lang?: string }): Promise<unknown>;
+  };
+  if (conn.status !== 'offline') throw new Error('Connection is not offline');
+  const { service, domain, lang } = conn.options;
+  await conn.connect(service);
+  type Jid = ReturnType<Client['start']> extends Promise<infer J> ? J : never;
+  const online = new Promise<Jid>((resolve, reject) => {
+    const onOnline = (jid: Jid) => {
+      c.off('error', onError);
+      resolve(jid);
+    };
+    const onError = (e: Error) => {
+      c.off('online', onOnline);
+      reject(e);
+    };
+    c.once('online', onOnline);
+    c.once('error', onError);
+  });
+  online.catch(logged('xmpp: the login ended before online (open() reports why)'));
+  await conn.open({ domain, ...(lang ? { lang } : {}) });
+  return online;
 }

@@ -83,7 +83,10 @@ describe.skipIf(!canRun)('a silent link (live)', () => {
     await until(() => bob.events.some((e) => e.event === 'message' && e.body === 'heard you'), 30_000, 'answer', bob.events);
     await new Promise((r) => setTimeout(r, 1000));
     expect(alice.events.filter((e) => e.event === 'message' && e.body === 'after the silence')).toHaveLength(1);
-    expect(alice.events.filter((e) => e.event === 'status' && e.status === 'online').length).toBe(2);
+    const onlines = alice.events.filter((e) => e.event === 'status' && e.status === 'online');
+    expect(onlines.length).toBe(2);
+    // The dead link was cut without a goodbye, so the server kept the session: it was resumed.
+    expect(onlines[1]).toMatchObject({ resumed: true });
   }, 120_000);
 
   it('a message sent into the dead link, never confirmed by the server, is sent again once on the next connection', async () => {
@@ -99,9 +102,29 @@ describe.skipIf(!canRun)('a silent link (live)', () => {
     // The server dies without ever handling what it had not read; a fresh one comes up.
     await lab.restart(0, { kill: true });
     await until(() => alice.events.some((e) => e.event === 'info' && /1 message the server had not confirmed .* was sent again/.test(e.message)), 60_000, 'resent', alice.events);
+    // The restarted server no longer had the session: a new one, not a resumed one.
+    expect(alice.events.filter((e) => e.event === 'status' && e.status === 'online').at(-1)).not.toHaveProperty('resumed');
     await until(() => bob.events.some((e) => e.event === 'message' && e.body === 'into the silence'), 60_000, 'bob gets it', bob.events);
     await new Promise((r) => setTimeout(r, 1500));
     expect(bob.events.filter((e) => e.event === 'message' && e.body === 'into the silence')).toHaveLength(1);
+  }, 120_000);
+
+  it('a message sent into the dead link goes out once when the session is resumed (the stream resends it, we do not)', async () => {
+    const alice = session('alice-pw', { idleMs: 800, timeoutMs: 800 });
+    const bob = session('bob-pw', undefined, true);
+    const target = { server: lab.host, port: lab.c2sPort, tls: 'force' as const };
+    await alice.s.connect({ jid: 'alice@localhost', ...target, password: 'alice-pw' });
+    await bob.s.connect({ jid: 'bob@localhost', ...target, password: 'bob-pw' });
+    await alice.s.omemoEnd('bob@localhost');
+    lab.pause();
+    await alice.s.sendMessage('bob@localhost', 'into the pause');
+    await until(() => alice.events.some((e) => e.event === 'status' && e.status === 'reconnecting'), 15_000, 'dead link noticed', alice.events);
+    lab.resume();
+    await until(() => alice.events.some((e) => e.event === 'status' && e.status === 'online' && e.resumed === true), 60_000, 'resumed', alice.events);
+    await until(() => bob.events.some((e) => e.event === 'message' && e.body === 'into the pause'), 60_000, 'bob gets it', bob.events);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(bob.events.filter((e) => e.event === 'message' && e.body === 'into the pause')).toHaveLength(1);
+    expect(alice.events.some((e) => e.event === 'info' && /had not confirmed/.test(e.message))).toBe(false);
   }, 120_000);
 });
 

@@ -32,6 +32,8 @@ export class MucCore implements MucApi {
   private readonly messages: RoomMessages;
   private port?: MucPort;
   private service?: string;
+  /** Rooms joined when the stream was lost: joined again as they were if it is resumed. */
+  private wasJoined: Room[] = [];
 
   constructor(
     private readonly ctx: SessionContext,
@@ -56,12 +58,16 @@ export class MucCore implements MucApi {
     });
     p.onInvite((i) => this.ctx.emit({ event: 'invite', room: i.room, from: i.from, ...(i.reason ? { reason: i.reason } : {}), ...(i.password ? { password: i.password } : {}) }));
     x.on('offline', () => {
-      for (const r of this.registry.all()) {
-        r.joined = false;
-        r.archiveSynced = false;
-        r.occupants.clear();
-      }
+      // Occupants are kept until we know the server did not keep the session (see online()).
+      this.wasJoined = this.registry.all().filter((r) => r.joined);
+      for (const r of this.registry.all()) r.joined = false;
     });
+  }
+
+  /** The lost stream was resumed: the server kept us in the rooms, with what we knew of them. */
+  resumed(): void {
+    for (const r of this.wasJoined) r.joined = true;
+    this.wasJoined = [];
   }
 
   private onPresence(pr: MucPresence): void {
@@ -74,6 +80,12 @@ export class MucCore implements MucApi {
 
   /** After login: rejoin the rooms we were in and join autojoin bookmarks. */
   async online(): Promise<void> {
+    // A new session: the rooms are joined afresh, and what we knew of them is gone with the old one.
+    this.wasJoined = [];
+    for (const r of this.registry.all()) {
+      r.archiveSynced = false;
+      r.occupants.clear();
+    }
     if (!this.port) return; // a port without group chat (test doubles)
     const p = this.requirePort();
     const want = new Map<string, { nick?: string; password?: string }>();

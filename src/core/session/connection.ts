@@ -12,13 +12,22 @@ import type { DeviceLists } from './device-lists.js';
 import type { CatchUp } from './catch-up.js';
 import type { Contacts } from './contacts.js';
 import { RetryTimer } from './reconnect.js';
+import type { RosterState } from '../roster.js';
 import { settled } from '../../lib/diagnostics.js';
+
+/** A lost stream: what resuming it needs, and the presence to put back if it is resumed. */
+interface LostStream {
+  resumption: unknown;
+  presence: ReturnType<RosterState['presenceSnapshot']>;
+}
 
 export class Connection {
   /** The parameters of the last successful connection (the password stays in memory only). */
   private last?: XmppConnectParams;
   /** Messages the lost connection's server never confirmed: sent again on the next one. */
   private readonly unacked: unknown[] = [];
+  /** The stream the connection lost, while the server may still keep it for a resume. */
+  private lostStream?: LostStream;
   /** The account of the latest /connect, successful or not (for /tls trust). */
   private attempted?: string;
   /** The user wants to be online: set by a successful connect, cleared by /disconnect. */
@@ -116,12 +125,16 @@ export class Connection {
     const account = await this.identity.load(params.jid);
     // From here on the session is in the state a fresh connection would find it in.
     early?.release();
-    const fullJid = await (early ? early.connected : xmpp.connect(params));
+    const resume = early ? undefined : this.lostStream?.resumption;
+    const fullJid = await (early ? early.connected : xmpp.connect(resume ? { ...params, resume } : params));
+    const lost = this.lostStream;
+    this.lostStream = undefined;
     const link = { state: 'online' as const, xmpp, fullJid, jid: params.jid, omemo: account.omemo };
     this.ctx.link = link;
     this.last = params;
     this.wanted = true;
     this.retry.reset();
+    if (xmpp.resumed?.()) return this.resumedStream(params, fullJid, lost);
     await this.ctx.queue.run(() => this.deviceLists.setUpOwn(link)).catch((e: unknown) => {
       this.catchUp.releaseHeld();
       throw e;
@@ -134,6 +147,27 @@ export class Connection {
     this.caughtUp = settled(caughtUp);
     this.ctx.track(caughtUp).catch((e) => this.ctx.error(`catching up from the archive failed: ${errText(e)}`));
     // Behind the catch-up on the one queue: what was typed offline goes out after what came in.
+    const after = this.hooks.afterCatchUp;
+    if (after) this.ctx.background('sending the outbox failed', after);
+  }
+
+  /**
+   * The server still had the lost session and took it back (XEP-0198): it replays what it held for
+   * us and @xmpp resends what it had not acknowledged, so nothing is fetched, rejoined or sent
+   * again here. Presence and rooms are as the server kept them.
+   */
+  private resumedStream(params: XmppConnectParams, fullJid: string, lost: LostStream | undefined): void {
+    this.unacked.splice(0);
+    if (lost) {
+      this.contacts.state.restorePresence(lost.presence);
+      for (const [jid, list] of lost.presence) {
+        for (const r of list) this.ctx.emit({ event: 'presence', jid: `${jid}${r.resource ? `/${r.resource}` : ''}`, show: r.show, ...(r.status ? { status: r.status } : {}) });
+      }
+    }
+    this.muc.resumed();
+    this.catchUp.releaseHeld();
+    this.caughtUp = Promise.resolve();
+    this.ctx.emit({ event: 'status', status: 'online', jid: fullJid, resumed: true, ...(params.proxy ? { via: params.proxy } : {}) });
     const after = this.hooks.afterCatchUp;
     if (after) this.ctx.background('sending the outbox failed', after);
   }
@@ -205,6 +239,8 @@ export class Connection {
     x.on('offline', (reason) => {
       if (this.ctx.port !== x) return; // a connection already replaced
       this.unacked.push(...(x.takeUnacked?.() ?? []));
+      const resumption = x.takeResumption?.();
+      this.lostStream = resumption ? { resumption, presence: this.contacts.state.presenceSnapshot() } : undefined;
       this.ctx.link = { state: 'offline' };
       this.contacts.state.clearPresence();
       this.ctx.emit({ event: 'status', status: 'offline' });
