@@ -20,20 +20,20 @@ const CONNECT_KEYS = ['server', 'port', 'tls'] as const;
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: '/connect',
-    synopsis: ['/connect JID [server HOST] [port PORT] [tls force|allow|disable]', '/connect'],
+    synopsis: ['/connect JID [server HOST] [port PORT] [tls force|allow|disable|trust]', '/connect'],
     description:
       'Connect an account. Settings saved with /account are used unless given here; a successful /connect saves the account with the server, port and tls given. Without a JID: the last account again, now (also while waiting to reconnect), else the first saved account. The password comes from XCHAT_PASSWORD, --password-file or the account\'s eval_password. A lost connection is retried by itself (1 s doubling to 60 s) until /disconnect.',
     args: [
       { name: 'JID', description: 'The account, user@domain.' },
       { name: 'server HOST', description: 'Connect to HOST instead of looking up the domain.' },
       { name: 'port PORT', description: 'TCP port (default 5222).' },
-      { name: 'tls force|allow|disable', description: 'force: TLS required (default); allow: TLS when offered; disable: never (tests only).' },
+      { name: 'tls force|allow|disable|trust', description: "force: TLS required (default); allow: TLS when offered; disable: never (tests only); trust: TLS required, and the certificate the server shows now is pinned for the account even if no CA vouches for it (a self-signed server you know; as /tls trust FINGERPRINT, without typing it)." },
     ],
-    examples: ['/connect alice@example.org', '/connect alice@localhost server 127.0.0.1 port 5222 tls allow', '/connect'],
+    examples: ['/connect alice@example.org', '/connect alice@localhost server 127.0.0.1 port 5222 tls allow', '/connect alice@selfhosted.example tls trust', '/connect'],
     complete(ctx, a) {
       if (a.length === 0) return [...ctx.accountJids(), ...ctx.knownJids()];
       if (a.length % 2 === 1) return CONNECT_KEYS.filter((k) => !a.slice(1).includes(k));
-      if (a[a.length - 1] === 'tls') return [...TLS_POLICIES];
+      if (a[a.length - 1] === 'tls') return [...TLS_POLICIES, 'trust'];
       return [];
     },
     async handler(ctx, args) {
@@ -50,7 +50,8 @@ export const COMMANDS: readonly CommandDef[] = [
           const n = Number(value);
           if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new UsageError(`invalid port "${value}"`);
           opts.port = n;
-        } else opts.tls = oneOf(value, TLS_POLICIES, 'tls');
+        } else if (value === 'trust') opts.trustCertificate = true;
+        else opts.tls = oneOf(value, [...TLS_POLICIES, 'trust'], 'tls') as (typeof TLS_POLICIES)[number];
       }
       const password = await ctx.password(jid);
       if (password !== undefined) opts.password = password;

@@ -18,6 +18,11 @@ export interface ConnectOptions {
   server?: string;
   port?: number;
   tls?: TlsPolicy;
+  /**
+   * `/connect … tls trust`: the certificate the server shows now is accepted and pinned for the
+   * account (the user's explicit trust on first use), TLS still required.
+   */
+  trustCertificate?: boolean;
 }
 
 /** What /omemo verify URI will do with each device the URI lists (core/verify-uri.ts). */
@@ -65,7 +70,7 @@ export type XchatEvent =
   | { event: 'error'; message: string; from?: string; reason?: ErrorReason }
   | { event: 'info'; message: string }
   // reconnecting: the connection was lost and is tried again in `retry_in` seconds.
-  | { event: 'status'; status: 'connecting' | 'online' | 'offline' | 'reconnecting'; jid?: string; retry_in?: number; via?: string; resumed?: boolean }
+  | { event: 'status'; status: 'connecting' | 'online' | 'offline' | 'reconnecting'; jid?: string; retry_in?: number; via?: string; resumed?: boolean; reason?: string }
   | { event: 'subscription'; from: string; type: 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed' }
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }

@@ -88,7 +88,9 @@ function statusText(e: EventOf<'status'>): string {
     case 'connecting':
       return `* connecting${e.jid ? ` ${e.jid}` : ''}…`;
     case 'reconnecting':
-      return `* connection lost; reconnecting${e.jid ? ` ${e.jid}` : ''} in ${e.retry_in ?? '?'} s (/connect: now, /disconnect: stop)`;
+      return e.reason
+        ? `* reconnecting${e.jid ? ` ${e.jid}` : ''} failed (${e.reason}); trying again in ${e.retry_in ?? '?'} s (/connect: now, /disconnect: stop)`
+        : `* connection lost; reconnecting${e.jid ? ` ${e.jid}` : ''} in ${e.retry_in ?? '?'} s (/connect: now, /disconnect: stop)`;
     case 'offline':
       return '* offline';
     default:

@@ -11,6 +11,7 @@ import { createXmppPort } from '../../src/core/xmpp-port.js';
 import type { XchatEvent } from '../../src/core/api.js';
 import { fakeDeps } from '../helpers/fake-xmpp.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
+import { MemoryOutbox } from '../../src/store/outbox.js';
 
 const canRun = existsSync('/usr/bin/prosody');
 if (!canRun && process.env.CI === 'true') throw new Error('CI needs prosody (scripts/install-test-deps)');
@@ -44,7 +45,7 @@ describe.skipIf(!canRun)('stream resumption after a network break (live)', () =>
   function session(password: string) {
     const ca = readFileSync(lab.caFile, 'utf8');
     const events: XchatEvent[] = [];
-    const s = new AccountSession(fakeDeps(() => createXmppPort({ ca }), { env: { XCHAT_PASSWORD: password }, reconnectDelay: () => 300 }));
+    const s = new AccountSession(fakeDeps(() => createXmppPort({ ca }), { env: { XCHAT_PASSWORD: password }, reconnectDelay: () => 300, outbox: new MemoryOutbox() }));
     s.on((e) => events.push(e));
     sessions.push(s);
     return { s, events };
@@ -101,9 +102,16 @@ describe.skipIf(!canRun)('stream resumption after a network break (live)', () =>
     await alice.s.connect({ jid: 'alice@localhost', server: '127.0.0.1', port: relay.port });
     await bob.s.connect({ jid: 'bob@localhost', server: lab.host, port: lab.c2sPort });
     await alice.s.omemoEnd('bob@localhost');
+    const room = 'fresh@muc.localhost';
+    await alice.s.muc!.join(room, { nick: 'alice' });
+    await bob.s.muc!.join(room, { nick: 'bob' });
     relay.block();
     relay.cut();
     await until(() => alice.events.some((e) => e.event === 'status' && e.status === 'reconnecting'), 20_000, 'break noticed', alice.events);
+    // Typed in the room while offline: pending, then sent once the room is joined again.
+    await alice.s.sendMessage(room, 'typed in the room while offline');
+    const pending = alice.events.find((e) => e.event === 'pending' && e.to === room);
+    expect(pending).toBeDefined();
     await lab.restart(0);
     relay.unblock();
     await until(() => onlines(alice.events).length === 2, 60_000, 'alice back', alice.events);
@@ -111,5 +119,9 @@ describe.skipIf(!canRun)('stream resumption after a network break (live)', () =>
     await until(() => bob.s.isConnected(), 60_000, 'bob back', bob.events);
     await bob.s.sendMessage('alice@localhost', 'after the restart');
     await until(() => bodies(alice.events, 'after the restart').length === 1, 30_000, 'message after the restart', alice.events);
+    // bob rejoins the restarted server's room (its in-memory occupants are gone) and gets alice's line.
+    await bob.s.muc!.join(room, { nick: 'bob' }).catch(() => undefined);
+    await until(() => alice.events.some((e) => e.event === 'sent' && e.to === room && e.id === (pending as { id: string }).id), 30_000, 'room outbox sent', alice.events);
+    expect(alice.events.filter((e) => e.event === 'room' && e.room === room && e.status === 'joined').length).toBe(2);
   }, 120_000);
 });

@@ -31,6 +31,7 @@ describe.skipIf(!canRun)('pinned server certificates (live)', () => {
     const s = new AccountSession(deps);
     const events: XchatEvent[] = [];
     const engine = new CommandEngine({ core: s, emit: (e) => events.push(e), knownJids: () => [], accountJids: () => [], password: async () => undefined });
+    s.on((e) => void (e.event === 'warning' && events.push(e))); // the session's own warnings, as a front end shows them
     const connect = `/connect alice@localhost server ${lab.host} port ${lab.c2sPort}`;
 
     await engine.execute(connect);
@@ -57,5 +58,44 @@ describe.skipIf(!canRun)('pinned server certificates (live)', () => {
     const changed = (events.find((e) => e.event === 'error') as { message: string } | undefined)?.message ?? '';
     expect(changed).toMatch(/the TLS certificate of localhost CHANGED: the pinned one is AB:AB/);
     expect(changed).toContain(`the server now shows ${cert.fingerprint256}`);
+    expect(changed).toContain('/connect alice@localhost tls trust');
+
+    // /connect … tls trust: the certificate shown now is pinned (replacing the old pin, said
+    // loudly) and the connection goes on; it is remembered for the next /connect.
+    events.length = 0;
+    await engine.execute(`${connect} tls trust`);
+    expect(s.isConnected()).toBe(true);
+    expect((await deps.accounts.get('alice@localhost'))?.tls_pin).toBe(cert.fingerprint256);
+    const warned = events.find((e) => e.event === 'warning') as { message: string } | undefined;
+    expect(warned?.message).toBe(`pinned the certificate ${cert.fingerprint256} of ${lab.host} for alice@localhost as asked (tls trust): from now on only this certificate is accepted for alice@localhost, replacing ${other}`);
+    await s.disconnect();
+    events.length = 0;
+    await engine.execute(connect);
+    expect(s.isConnected()).toBe(true);
+    expect(events.filter((e) => e.event === 'warning' || e.event === 'error')).toEqual([]);
+    await s.disconnect();
+  }, 60_000);
+
+  it('tls trust on a fresh account pins the self-signed certificate; an unreachable server pins nothing', async () => {
+    const cert = new X509Certificate(readFileSync(lab.caFile));
+    const deps = fakeDeps(() => createXmppPort(), { env: { XCHAT_PASSWORD: 'alice-pw' } });
+    const s = new AccountSession(deps);
+    const events: XchatEvent[] = [];
+    const engine = new CommandEngine({ core: s, emit: (e) => events.push(e), knownJids: () => [], accountJids: () => [], password: async () => undefined });
+    s.on((e) => void (e.event === 'warning' && events.push(e))); // the session's own warnings, as a front end shows them
+    await engine.execute(`/connect alice@localhost server ${lab.host} port ${lab.c2sPort} tls trust`);
+    expect(s.isConnected()).toBe(true);
+    expect((await deps.accounts.get('alice@localhost'))?.tls_pin).toBe(cert.fingerprint256);
+    expect(events.some((e) => e.event === 'warning' && e.message.startsWith(`pinned the certificate ${cert.fingerprint256}`))).toBe(true);
+    await s.disconnect();
+
+    const otherDeps = fakeDeps(() => createXmppPort(), { env: { XCHAT_PASSWORD: 'alice-pw' } });
+    const other = new AccountSession(otherDeps);
+    const otherEvents: XchatEvent[] = [];
+    const e2 = new CommandEngine({ core: other, emit: (e) => otherEvents.push(e), knownJids: () => [], accountJids: () => [], password: async () => undefined });
+    await e2.execute(`/connect alice@localhost server ${lab.host} port 1 tls trust`);
+    expect(other.isConnected()).toBe(false);
+    expect(otherEvents.some((e) => e.event === 'error')).toBe(true);
+    expect(await otherDeps.accounts.get('alice@localhost')).toBeUndefined();
   }, 60_000);
 });

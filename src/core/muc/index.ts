@@ -32,6 +32,8 @@ export class MucCore implements MucApi {
   private readonly messages: RoomMessages;
   private port?: MucPort;
   private service?: string;
+  /** Who waits for a room to be joined (again): the outbox, for messages typed while offline. */
+  private readonly joinWaiters = new Map<string, (() => void)[]>();
   /** Rooms joined when the stream was lost: joined again as they were if it is resumed. */
   private wasJoined: Room[] = [];
 
@@ -66,8 +68,33 @@ export class MucCore implements MucApi {
 
   /** The lost stream was resumed: the server kept us in the rooms, with what we knew of them. */
   resumed(): void {
-    for (const r of this.wasJoined) r.joined = true;
+    for (const r of this.wasJoined) {
+      r.joined = true;
+      this.wakeJoinWaiters(r.room);
+    }
     this.wasJoined = [];
+  }
+
+  /** Settles once we are in the room (at once if we are); false when that did not happen within `ms`. */
+  whenJoined(room: string, ms: number): Promise<boolean> {
+    if (this.registry.get(room)?.joined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.joinWaiters.set(room, (this.joinWaiters.get(room) ?? []).filter((w) => w !== wake));
+        resolve(false);
+      }, ms);
+      this.joinWaiters.set(room, [...(this.joinWaiters.get(room) ?? []), wake]);
+    });
+  }
+
+  private wakeJoinWaiters(room: string): void {
+    const list = this.joinWaiters.get(room) ?? [];
+    this.joinWaiters.delete(room);
+    for (const wake of list) wake();
   }
 
   private onPresence(pr: MucPresence): void {
@@ -176,6 +203,7 @@ export class MucCore implements MucApi {
     }
     state.joined = true;
     state.nick = self.nick;
+    this.wakeJoinWaiters(state.room);
     const created = roomCreated(self.codes);
     // A new room stays locked until configured: take the defaults, /room config changes them.
     if (created) await p.instantRoom(state.room);
@@ -316,7 +344,7 @@ export class MucCore implements MucApi {
   }
 
   /** Sends a line to a room in its mode (runs on the session queue). */
-  send(room: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {
+  send(room: string, text: string, opts: { plain?: boolean; id?: string } = {}): Promise<void> {
     this.registry.of(room, 'send');
     return this.messages.send(room, text, this.requirePort(), opts);
   }

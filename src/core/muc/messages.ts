@@ -115,10 +115,10 @@ export class RoomMessages {
   }
 
   /** Sends a line to a room in its mode (runs on the session queue). */
-  async send(room: string, text: string, port: MucPort, opts: { plain?: boolean } = {}): Promise<void> {
+  async send(room: string, text: string, port: MucPort, opts: { plain?: boolean; id?: string } = {}): Promise<void> {
     const r = this.rooms.of(room, 'send');
     if (!r.joined) throw new Error(`not in ${r.room} right now (rejoining after a reconnect?): message not sent`);
-    const id = randomUUID();
+    const id = opts.id ?? randomUUID();
     if (opts.plain || r.encryption === 'none') {
       keepSent(r, id, text);
       await port.send(r.room, { id, body: text });

@@ -13,7 +13,7 @@ import type { CatchUp } from './catch-up.js';
 import type { Contacts } from './contacts.js';
 import { RetryTimer } from './reconnect.js';
 import type { RosterState } from '../roster.js';
-import { settled } from '../../lib/diagnostics.js';
+import { reportCaught, settled } from '../../lib/diagnostics.js';
 
 /** A lost stream: what resuming it needs, and the presence to put back if it is resumed. */
 interface LostStream {
@@ -65,10 +65,15 @@ export class Connection {
       ...(proxy ? { proxy } : {}),
       ...(this.ctx.deps.scramKeys ? { scramKeys: this.ctx.deps.scramKeys } : {}),
     };
-    await this.open(params, true).catch((e: unknown) => {
-      throw withCertificateHint(e, jid);
+    await this.open(params, true).catch(async (e: unknown) => {
+      const cert = certificateRefused(e);
+      if (!opts.trustCertificate || !cert) throw withCertificateHint(e, jid);
+      // The user asked for it (tls trust): this certificate, and only it, from now on.
+      await this.trustCertificate(cert.fingerprint, jid);
+      this.ctx.warn(`pinned the certificate ${cert.fingerprint} of ${params.server ?? jid.split('@')[1]} for ${jid} as asked (tls trust): from now on only this certificate is accepted for ${jid}${cert.pinned ? `, replacing ${cert.pinned}` : ''}`);
+      await this.open({ ...params, tlsPin: cert.fingerprint }, false);
     });
-    await this.remember(opts, settings !== undefined);
+    await this.remember(opts);
   }
 
   /** /tls trust FP: this certificate (SHA-256) is accepted for the account from now on. */
@@ -184,10 +189,11 @@ export class Connection {
    * A successful /connect is remembered as Profanity does: the account and the server, port and
    * tls given with it, so the next start (and xchat listen|send) finds it.
    */
-  private async remember(opts: ConnectOptions, known: boolean): Promise<void> {
+  private async remember(opts: ConnectOptions): Promise<void> {
     const jid = bareJid(opts.jid);
     const accounts = this.ctx.deps.accounts;
-    if (!known) await accounts.add(jid);
+    // Asked now, not before connecting: /connect … tls trust may have added it meanwhile.
+    if (!(await accounts.get(jid))) await accounts.add(jid);
     if (opts.server !== undefined) await accounts.set(jid, 'server', opts.server);
     if (opts.port !== undefined) await accounts.set(jid, 'port', opts.port);
     if (opts.tls !== undefined) await accounts.set(jid, 'tls', opts.tls);
@@ -206,11 +212,11 @@ export class Connection {
   }
 
   /** The connection was lost (not by /disconnect): try again after the backoff delay. */
-  private lost(): void {
+  private lost(failure?: string): void {
     const params = this.last;
     if (!this.wanted || !params || this.retry.pending) return;
     const ms = this.retry.schedule(() => void this.attempt(params));
-    this.ctx.emit({ event: 'status', status: 'reconnecting', jid: params.jid, retry_in: Math.ceil(ms / 1000) });
+    this.ctx.emit({ event: 'status', status: 'reconnecting', jid: params.jid, retry_in: Math.ceil(ms / 1000), ...(failure ? { reason: failure } : {}) });
   }
 
   private async attempt(params: XmppConnectParams): Promise<void> {
@@ -225,8 +231,9 @@ export class Connection {
         this.ctx.emit({ event: 'status', status: 'offline' });
         return;
       }
-      this.ctx.warn(`reconnecting to ${params.jid} failed: ${errText(e)}`);
-      this.lost();
+      // Said once, in the 'reconnecting' line of this attempt, not as a warning of its own.
+      reportCaught(`reconnecting to ${params.jid} failed`, e, 'info');
+      this.lost(errText(e));
     }
   }
 
@@ -279,11 +286,18 @@ export class Connection {
   }
 }
 
+/** The certificate a connection refused (untrusted or not the pinned one), if that was the failure. */
+function certificateRefused(e: unknown): { fingerprint: string; pinned?: string; message: string } | undefined {
+  const cert = e as { condition?: string; fingerprint?: string; info?: { pinned?: string }; message?: string } | null;
+  if (cert?.condition !== 'certificate' || !cert.fingerprint) return undefined;
+  return { fingerprint: cert.fingerprint, message: cert.message ?? '', ...(cert.info?.pinned ? { pinned: cert.info.pinned } : {}) };
+}
+
 /** An untrusted or changed certificate: the message ends with the command that accepts it. */
 function withCertificateHint(e: unknown, jid: string): unknown {
-  const cert = e as { condition?: string; fingerprint?: string; message?: string } | null;
-  if (cert?.condition !== 'certificate' || !cert.fingerprint) return e;
-  return new Error(`${cert.message}. If you are sure it is your server's: /tls trust ${cert.fingerprint} (for ${jid}), then /connect`);
+  const cert = certificateRefused(e);
+  if (!cert) return e;
+  return new Error(`${cert.message}. If you are sure it is your server's: /tls trust ${cert.fingerprint} (for ${jid}), then /connect (or /connect ${jid} tls trust)`);
 }
 
 /** The proxy an account's connections use: --proxy first, then the account's setting. */

@@ -9,7 +9,10 @@ import { errText, type SessionContext } from './context.js';
 import type { OmemoIo } from './omemo-io.js';
 import type { Chats } from './chats.js';
 import type { MucCore } from '../muc/index.js';
-import type { OutboxPort } from '../../store/outbox.js';
+import type { OutboxEntry, OutboxPort } from '../../store/outbox.js';
+
+/** How long a message typed offline for a room waits for the rejoin before the user is told. */
+const ROOM_REJOIN_WAIT_MS = 60_000;
 
 export interface SendOptions {
   plain?: boolean;
@@ -33,9 +36,13 @@ export class Outgoing {
 
   sendMessage(to: string, text: string, opts: { plain?: boolean } = {}): Promise<void> {
     const jid = bareJid(to);
-    if (this.muc.isRoom(jid)) return this.ctx.track(this.ctx.queue.run(() => this.muc.send(jid, text, opts)));
     const account = this.ctx.account?.jid;
     const outbox = this.ctx.deps.outbox;
+    if (this.muc.isRoom(jid)) {
+      // Offline: kept like a 1:1 message, and sent once the room is joined again.
+      if (!this.ctx.connected && account && outbox && !opts.plain) return this.ctx.track(this.queueForLater(outbox, account, jid, text));
+      return this.ctx.track(this.ctx.queue.run(() => this.muc.send(jid, text, opts)));
+    }
     // Offline with a known account: kept in the outbox and sent (encrypted then) once online.
     if (!this.ctx.connected && account && outbox && !opts.plain) return this.ctx.track(this.queueForLater(outbox, account, jid, text));
     return this.ctx.track(
@@ -49,6 +56,19 @@ export class Outgoing {
         }
       }),
     );
+  }
+
+  /** Rooms are rejoined in the background: their messages wait for that, not the whole outbox. */
+  private sendToRoomOnceJoined(outbox: OutboxPort, m: OutboxEntry): void {
+    const still = `message to ${m.to} typed at ${m.queuedAt} is still waiting in the outbox`;
+    void this.muc.whenJoined(m.to, ROOM_REJOIN_WAIT_MS).then((joined) => {
+      if (!joined) return this.ctx.error(`${still}: not back in the room yet (it goes out with the next connection)`, m.to);
+      this.ctx.background(still, async () => {
+        if (!outbox.list(m.account).some((e) => e.id === m.id)) return; // sent meanwhile
+        await this.muc.send(m.to, m.body, { id: m.id });
+        await outbox.remove(m.id);
+      }, m.to);
+    });
   }
 
   private async queueForLater(outbox: OutboxPort, account: string, to: string, body: string): Promise<void> {
@@ -68,6 +88,10 @@ export class Outgoing {
     if (!outbox || !account) return;
     for (const m of outbox.list(account)) {
       if (!this.ctx.connected) return;
+      if (this.muc.isRoom(m.to)) {
+        this.sendToRoomOnceJoined(outbox, m);
+        continue;
+      }
       try {
         await this.send(m.to, m.body, { id: m.id });
       } catch (e) {
