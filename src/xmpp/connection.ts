@@ -335,6 +335,8 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
         this.messages.handle(el);
       } else if (el.name === 'presence') {
         if (this.muc.handlePresence(el)) return;
+        // The server reflecting our own presence (the login waits for it) is not a contact's.
+        if (el.attrs.from === this.jid) return;
         this.presence.handle(el);
       }
     } catch (e) {

@@ -8,7 +8,7 @@ import { channelBindingOf, chooseScram, useScram, type ScramKeyCache, type Scram
 import { connectThroughProxy, parseProxy } from './proxy.js';
 import type { KeepaliveOptions } from './keepalive.js';
 import { enforceTlsPolicy, type TlsMode } from './starttls.js';
-import { decodeUtf8AcrossReads, stopReconnecting, useEarlySocket, type SmResumption } from './xmpp-client-private.js';
+import { countInbound, decodeUtf8AcrossReads, sendWithoutDelay, stopReconnecting, useEarlySocket, type SmResumption } from './xmpp-client-private.js';
 import type { EarlySocket } from './early-socket.js';
 
 export interface ConnectOptions {
@@ -92,6 +92,8 @@ export function prepareClient(
     },
   });
   stopReconnecting(c); // a failed connect must fail, not loop; the caller decides on retries
+  sendWithoutDelay(c);
+  countInbound(c, opts.resume?.inbound);
   if (opts.earlySocket) {
     if (opts.earlySocket.host === t.host && opts.earlySocket.port === t.port) useEarlySocket(c, opts.earlySocket, { onlyThisSocket: opts.proxy !== undefined });
     else opts.earlySocket.socket.destroy();

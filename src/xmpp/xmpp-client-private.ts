@@ -247,7 +247,26 @@ function smOf(c: Client): SmInternals | undefined {
 export function smResumption(c: Client, jid: string): SmResumption | undefined {
   const sm = smOf(c);
   if (!sm?.id) return undefined;
-  return { id: sm.id, inbound: sm.inbound, outbound: sm.outbound, queue: [...sm.outbound_q], jid };
+  return { id: sm.id, inbound: inboundCounts.get(c)?.() ?? sm.inbound, outbound: sm.outbound, queue: [...sm.outbound_q], jid };
+}
+
+const NS_SM = 'urn:xmpp:sm:3';
+const inboundCounts = new WeakMap<Client, () => number>();
+
+/**
+ * Counts the stanzas received since <enabled/> (or since <resumed/>, from the resumed count) as
+ * XEP-0198's 'h'. @xmpp resets its own counter only when the enable step's promise continues —
+ * after any stanza that arrived in the same read as <enabled/> was already counted — so its 'h'
+ * ran one short, and a resume got a message we had already shown once more.
+ */
+export function countInbound(c: Client, resumedFrom?: number): void {
+  let count: number | undefined;
+  c.prependListener('element', (el: Element) => {
+    if (el.is('enabled', NS_SM)) count = 0;
+    else if (el.is('resumed', NS_SM)) count = resumedFrom ?? 0;
+    else if (count !== undefined && (el.name === 'message' || el.name === 'presence' || el.name === 'iq')) count++;
+  });
+  inboundCounts.set(c, () => count ?? smOf(c)?.inbound ?? 0);
 }
 
 /**
@@ -296,4 +315,18 @@ export async function startStream(c: Client): Promise<ReturnType<Client['start']
   online.catch(logged('xmpp: the login ended before online (open() reports why)'));
   await conn.open({ domain, ...(lang ? { lang } : {}) });
   return online;
+}
+
+/**
+ * Turns Nagle's algorithm off on every socket the client attaches. XMPP is a conversation of small
+ * writes: with Nagle on, each answer waited for the peer's delayed ACK (40 ms on Linux), four
+ * times in a login (TLS, stream restart, roster, presence). Internal: `_attachSocket`.
+ */
+export function sendWithoutDelay(c: Client): void {
+  const internals = c as unknown as { _attachSocket(socket: unknown): void };
+  const attach = internals._attachSocket.bind(c);
+  internals._attachSocket = (socket: unknown) => {
+    (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    attach(socket);
+  };
 }

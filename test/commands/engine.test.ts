@@ -168,7 +168,7 @@ describe('usage errors', () => {
   const bad: [string, RegExp][] = [
     ['/foo', /^Unknown command: \/foo \(try \/help\)$/],
     ['/connect alice@x port abc', /invalid port "abc"\nusage: \/connect/],
-    ['/connect alice@x tls maybe', /invalid tls "maybe" \(force\|allow\|disable\)/],
+    ['/connect alice@x tls maybe', /invalid tls "maybe" \(force\|allow\|disable\|trust\)/],
     ['/connect alice@x colour blue', /unknown option "colour"/],
     ['/connect alice@x server', /missing value for server/],
     ['/disconnect now', /unexpected argument "now"\nusage: \/disconnect/],

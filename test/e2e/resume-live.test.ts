@@ -3,7 +3,7 @@
 // the session the server kept: the messages written meanwhile arrive once, from the resumed
 // stream (nothing re-fetched from the archive, no room rejoined), the room's occupants are still
 // known, and the conversation goes on both ways.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { AccountSession } from '../../src/core/account-session.js';
@@ -36,8 +36,12 @@ describe.skipIf(!canRun)('stream resumption after a network break (live)', () =>
     relay = await startTcpRelay(lab.host, lab.c2sPort);
   }, 60_000);
 
+  afterEach(async () => {
+    relay?.unblock();
+    for (const s of sessions.splice(0)) await s.disconnect().catch(() => undefined);
+  });
+
   afterAll(async () => {
-    for (const s of sessions) await s.disconnect().catch(() => undefined);
     await relay?.close();
     await lab?.stop();
   });
@@ -116,7 +120,7 @@ describe.skipIf(!canRun)('stream resumption after a network break (live)', () =>
     relay.unblock();
     await until(() => onlines(alice.events).length === 2, 60_000, 'alice back', alice.events);
     expect(onlines(alice.events)[1].resumed).toBeUndefined();
-    await until(() => bob.s.isConnected(), 60_000, 'bob back', bob.events);
+    await until(() => onlines(bob.events).length === 2, 60_000, 'bob back', bob.events);
     await bob.s.sendMessage('alice@localhost', 'after the restart');
     await until(() => bodies(alice.events, 'after the restart').length === 1, 30_000, 'message after the restart', alice.events);
     // bob rejoins the restarted server's room (its in-memory occupants are gone) and gets alice's line.

@@ -2,7 +2,7 @@
 // noticed by an unanswered ping, given up, and replaced once the server answers again; the
 // conversation goes on and nothing is shown twice. Short keepalive times here; the defaults
 // (ping after 60 s quiet, 20 s to answer) find a dead link within 90 s.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { AccountSession } from '../../src/core/account-session.js';
@@ -32,6 +32,13 @@ describe.skipIf(!canRun)('a silent link (live)', () => {
     await lab.register('alice', 'alice-pw');
     await lab.register('bob', 'bob-pw');
   }, 60_000);
+
+  // Each test starts with only its own sessions on the server (a leftover resource would take
+  // messages meant for the next test's session).
+  afterEach(async () => {
+    lab?.resume();
+    for (const s of sessions.splice(0)) await s.disconnect().catch(() => undefined);
+  });
 
   afterAll(async () => {
     lab?.resume();
