@@ -32,8 +32,9 @@ export interface TuiOptions {
   createSession?: (opts: CreateAccountSessionOptions) => Promise<Session>;
 }
 
-const ALT_SCREEN_ON = '\u001b[?1049h';
-const ALT_SCREEN_OFF = '\u001b[?1049l';
+// The alternate screen, and bracketed paste (pasted text arrives marked, see ui/keys.ts).
+const ALT_SCREEN_ON = '\u001b[?1049h\u001b[?2004h';
+const ALT_SCREEN_OFF = '\u001b[?2004l\u001b[?1049l';
 
 
 function errorMessage(e: unknown): string {
@@ -59,6 +60,7 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   void settled(engineReady); // a failed start is reported by startTui's rejection
   const appEngine: AppEngine = {
     execute: async (line) => (late.engine ?? (await engineReady)).execute(line),
+    say: async (text) => (late.engine ?? (await engineReady)).say(text),
     completeAt: (line, cursor) => late.engine?.completeAt(line, cursor) ?? { start: cursor ?? line.length, candidates: [] },
   };
   const onTyping = (jid: string, state: 'composing' | 'paused' | 'active') => {

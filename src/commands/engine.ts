@@ -118,6 +118,12 @@ export class CommandEngine {
     return { ok: true };
   }
 
+  /** A message to the current chat whatever it starts with (the TUI's paste is never a command). */
+  async say(text: string): Promise<ExecResult> {
+    if (text.trim() === '') return { ok: true };
+    return this.sendToCurrentChat(text);
+  }
+
   private usage(def: CommandDef, reason: string): void {
     const syn = def.synopsis.join('\n       ');
     this.error(reason ? `${reason}\nusage: ${syn}` : `usage: ${syn}`);

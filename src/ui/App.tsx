@@ -6,7 +6,10 @@ import type { WindowManager } from './windows.js';
 import { createKeyDecoder, type KeyPress } from './keys.js';
 import { LineEditor } from './line-editor.js';
 import type { SecretPrompt } from './secret-prompt.js';
-import { createLineRunner, createTypingReporter, editorKey, windowKey } from './app-input.js';
+import { createLineRunner, createTypingReporter, editorKey, pasteKey, pendingPasteKey, windowKey } from './app-input.js';
+import { PendingPaste } from './paste.js';
+import { maxInputRows } from './input-layout.js';
+import { EditorTicker, InputLine, PastePanel, inputHeight, inputState, pastePreview } from './input-line.js';
 import { loadTextWidth } from './text-width.js';
 import { encryptionLabel, loadNickColours, statusParts, titleText, visibleRows, type Row } from './view-model.js';
 
@@ -28,8 +31,8 @@ export interface AppProps {
   onTyping?: (jid: string, state: 'composing' | 'paused' | 'active') => void;
 }
 
-/** Rows other than the window body: title, status, input. */
-const CHROME = 3;
+/** Rows other than the window body and the input line: title, status. */
+const CHROME = 2;
 
 function useTerminalSize(rowsProp?: number, colsProp?: number): { rows: number; columns: number } {
   const { stdout } = useStdout();
@@ -119,56 +122,6 @@ export function StatusBar({ windows, columns, now }: { windows: WindowManager; c
   );
 }
 
-/** A change counter the input line subscribes to: editing re-renders the input line only. */
-export class EditorTicker {
-  version = 0;
-  private readonly listeners = new Set<() => void>();
-  subscribe = (l: () => void): (() => void) => {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  };
-  snapshot = (): number => this.version;
-  bump(): void {
-    this.version++;
-    for (const l of this.listeners) l();
-  }
-}
-
-export function InputLine({ editor, columns, ticker, secret }: { editor: LineEditor; columns: number; ticker?: EditorTicker; secret?: SecretPrompt }) {
-  useSyncExternalStore(ticker?.subscribe ?? noSubscribe, ticker?.snapshot ?? zero);
-  if (secret?.active) {
-    const label = `${secret.label}: `;
-    return (
-      <Box height={1} width={columns}>
-        <Text wrap="truncate-end">
-          <Text bold>{label}</Text>
-          {secret.masked}
-          <Text inverse> </Text>
-        </Text>
-      </Box>
-    );
-  }
-  const prompt = '> ';
-  const room = Math.max(1, columns - prompt.length - 1);
-  // Scroll the line horizontally so the cursor stays visible.
-  const start = Math.max(0, editor.cursor - room + 1);
-  const shown = editor.text.slice(start, start + room);
-  const at = editor.cursor - start;
-  return (
-    <Box height={1} width={columns}>
-      <Text wrap="truncate-end">
-        {prompt}
-        {shown.slice(0, at)}
-        <Text inverse>{shown[at] ?? ' '}</Text>
-        {shown.slice(at + 1)}
-      </Text>
-    </Box>
-  );
-}
-
-const noSubscribe = () => () => undefined;
-const zero = () => 0;
-
 export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping, secret }: AppProps) {
   const version = useSyncExternalStore(
     (l) => windows.subscribe(l),
@@ -176,17 +129,37 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   );
   const { rows, columns } = useTerminalSize(rowsProp, colsProp);
   const time = useMinuteClock(now);
-  const bodyHeight = Math.max(1, rows - CHROME);
   const editor = useRef(new LineEditor()).current;
-  // Keys re-render only the input line (not the window body): see InputLine.
+  const pending = useRef(new PendingPaste()).current;
+  // Keys re-render only the input line (not the window body): see InputLine. The App follows
+  // only what changes the layout: the input line's height and a paste waiting to be confirmed.
   const ticker = useRef(new EditorTicker()).current;
+  const maxRows = maxInputRows(rows);
+  const inputRows = useSyncExternalStore(ticker.subscribe, () => inputHeight(inputState(editor, secret), columns, maxRows));
+  const pasteText = useSyncExternalStore(ticker.subscribe, () => pending.text);
+  const pasteRows = pasteText === undefined ? [] : pastePreview(pasteText, [windows.current().name, encryptionLabel(windows.current())].filter(Boolean).join(' '), rows);
+  const bodyHeight = Math.max(1, rows - CHROME - inputRows - pasteRows.length);
   const latest = useRef({ bodyHeight, onQuit, engine, onTyping });
   latest.current = { bodyHeight, onQuit, engine, onTyping };
+  const measured = useMeasuredText();
+  useKeys({ windows, editor, pending, ticker, latest, ...(secret ? { secret } : {}) });
 
-  const { internal_eventEmitter: input, setRawMode } = useStdin();
+  return (
+    <Box flexDirection="column" width={columns} height={rows}>
+      <TitleBar windows={windows} columns={columns} />
+      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version + measured} />
+      <StatusBar windows={windows} columns={columns} now={time} />
+      {pasteRows.length > 0 ? <PastePanel rows={pasteRows} columns={columns} /> : null}
+      <InputLine editor={editor} columns={columns} screenRows={rows} maxRows={maxRows} ticker={ticker} {...(secret ? { secret } : {})} />
+    </Box>
+  );
+}
 
-  // The exact measure of wide characters and the nick colours arrive after the first frame: the
-  // body is drawn again once they are there.
+/**
+ * The exact measure of wide characters and the nick colours arrive after the first frame: the
+ * body is drawn again once they are there. Returns a counter that changes then.
+ */
+function useMeasuredText(): number {
   const [measured, remeasure] = useReducer((x: number) => x + 1, 0);
   useEffect(() => {
     let live = true;
@@ -197,25 +170,58 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
       live = false;
     };
   }, []);
+  return measured;
+}
 
+interface Latest {
+  bodyHeight: number;
+  onQuit: () => void;
+  engine: AppEngine;
+  onTyping: AppProps['onTyping'];
+}
+
+/** Raw keys from Ink's stdin, decoded, to the password prompt, a paste, the windows or the line. */
+function useKeys({ windows, editor, pending, ticker, latest, secret }: { windows: WindowManager; editor: LineEditor; pending: PendingPaste; ticker: EditorTicker; latest: { current: Latest }; secret?: SecretPrompt }) {
+  const { internal_eventEmitter: input, setRawMode } = useStdin();
   useEffect(() => {
     setRawMode(true);
     const engine = () => latest.current.engine;
-    const run = createLineRunner(windows, engine, () => latest.current.onQuit());
+    const runner = createLineRunner(windows, engine, () => latest.current.onQuit());
     const typing = createTypingReporter(windows, editor, (jid, state) => latest.current.onTyping?.(jid, state));
     const offSecret = secret?.subscribe(() => ticker.bump());
+    const say = (text: string) => runner.say(text);
+    // Keys decoded from one chunk of input are drawn once, after the chunk (a burst of typed-ahead
+    // text is not thousands of frames); a key decoded later (a lone Esc) is drawn at once.
+    let inChunk = false;
+    let dirty = false;
+    const redraw = () => {
+      if (inChunk) dirty = true;
+      else ticker.bump();
+    };
     const onKey = (k: KeyPress) => {
       if (k.ctrl && k.name === 'c') return latest.current.onQuit();
       if (secret?.key(k)) return; // a password being typed: nothing else sees the keys
+      if (pendingPasteKey(k, editor, pending, say) || pasteKey(k, editor, pending, windows, say)) return redraw();
       if (windowKey(k, windows, Math.max(1, latest.current.bodyHeight - 1))) return;
-      if (editorKey(k, editor, run, engine)) ticker.bump();
+      if (editorKey(k, editor, (line) => runner.run(line), engine)) redraw();
     };
     const decoder = createKeyDecoder((k) => {
       const before = editor.text;
       onKey(k);
       if (editor.text !== before) typing.edited();
     });
-    const onInput = (data: string) => decoder.write(data);
+    const onInput = (data: string) => {
+      inChunk = true;
+      try {
+        decoder.write(data);
+      } finally {
+        inChunk = false;
+      }
+      if (dirty) {
+        dirty = false;
+        ticker.bump();
+      }
+    };
     input.on('input', onInput);
     return () => {
       input.off('input', onInput);
@@ -224,14 +230,5 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
       offSecret?.();
       setRawMode(false);
     };
-  }, [input, setRawMode, windows, editor, ticker, secret]);
-
-  return (
-    <Box flexDirection="column" width={columns} height={rows}>
-      <TitleBar windows={windows} columns={columns} />
-      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version + measured} />
-      <StatusBar windows={windows} columns={columns} now={time} />
-      <InputLine editor={editor} columns={columns} ticker={ticker} {...(secret ? { secret } : {})} />
-    </Box>
-  );
+  }, [input, setRawMode, windows, editor, pending, ticker, secret, latest]);
 }

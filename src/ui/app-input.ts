@@ -1,12 +1,16 @@
 // What the keys of the TUI do, apart from React: window keys (Alt+N, F-keys, PageUp…), line-editing
-// keys, running a typed line, and the chat state the typing implies. App.tsx wires them to Ink.
+// keys (readline's), a paste, running a typed line, and the chat state the typing implies. App.tsx
+// wires them to Ink.
 import type { WindowManager } from './windows.js';
 import type { KeyPress } from './keys.js';
 import type { LineEditor } from './line-editor.js';
+import { applyPaste, type PendingPaste } from './paste.js';
 import type { Completion, ExecResult } from '../commands/engine.js';
 
 export interface AppEngine {
   execute(line: string): Promise<ExecResult>;
+  /** Sends `text` to the current chat as a message, never as a command. */
+  say(text: string): Promise<ExecResult>;
   completeAt(line: string, cursor?: number): Completion;
 }
 
@@ -50,9 +54,26 @@ const EDIT_KEYS: Record<string, (e: LineEditor) => void> = {
 const CTRL_KEYS: Record<string, (e: LineEditor) => void> = {
   a: (e) => e.home(),
   e: (e) => e.end(),
+  b: (e) => e.left(),
+  f: (e) => e.right(),
+  d: (e) => e.del(),
+  h: (e) => e.backspace(),
+  k: (e) => e.killToEnd(),
   u: (e) => e.killToStart(),
   w: (e) => e.killWord(),
-  h: (e) => e.backspace(),
+  y: (e) => e.yank(),
+  r: (e) => e.searchBack(),
+  left: (e) => e.wordLeft(),
+  right: (e) => e.wordRight(),
+};
+
+/** Alt combinations of the line (Alt+N, Alt+Left/Right and Alt+a switch windows: windowKey). */
+const META_KEYS: Record<string, (e: LineEditor) => void> = {
+  b: (e) => e.wordLeft(),
+  f: (e) => e.wordRight(),
+  d: (e) => e.killWordForward(),
+  y: (e) => e.yankPop(),
+  backspace: (e) => e.killWordBack(),
 };
 
 /**
@@ -60,10 +81,21 @@ const CTRL_KEYS: Record<string, (e: LineEditor) => void> = {
  * cursor) may have changed and needs drawing.
  */
 export function editorKey(k: KeyPress, editor: LineEditor, run: (line: string) => void, engine: () => AppEngine): boolean {
+  if (editor.searching) {
+    if (searchKey(k, editor, run)) return true;
+    editor.searchAccept(); // any other key keeps the match in the line and does its own work
+    lineKey(k, editor, run, engine);
+    return true;
+  }
+  return lineKey(k, editor, run, engine);
+}
+
+function lineKey(k: KeyPress, editor: LineEditor, run: (line: string) => void, engine: () => AppEngine): boolean {
   const n = k.name;
-  if (k.meta) return false; // unbound Alt combination: never typed into the line
-  if (k.ctrl) {
-    const f = n ? CTRL_KEYS[n] : undefined;
+  const table = k.meta ? META_KEYS : k.ctrl ? CTRL_KEYS : undefined;
+  if (table) {
+    // An unbound Alt or Ctrl combination is never typed into the line.
+    const f = n ? table[n] : undefined;
     f?.(editor);
     return f !== undefined;
   }
@@ -75,26 +107,82 @@ export function editorKey(k: KeyPress, editor: LineEditor, run: (line: string) =
   return true;
 }
 
+/** Keys during Ctrl-R; false for a key that ends the search and then acts as usual. */
+function searchKey(k: KeyPress, editor: LineEditor, run: (line: string) => void): boolean {
+  const n = k.name;
+  if (k.ctrl && n === 'r') editor.searchBack();
+  else if ((k.ctrl && n === 'g') || n === 'escape') editor.searchCancel();
+  else if (n === 'backspace' || (k.ctrl && n === 'h')) editor.searchErase();
+  else if (n === 'return' || n === 'enter') run(editor.submit());
+  else if (k.text !== undefined && !k.ctrl && !k.meta) editor.searchType(k.text);
+  else return false;
+  return true;
+}
+
 /**
- * Runs typed lines one after another, in the order typed (a message typed during /connect waits).
- * Plain text in the console is refused: there is nobody to send it to.
+ * A bracketed paste: one line goes into the input line; more lines are one message to the current
+ * chat (never a command), sent at once or, when long, held for Enter/Esc. True when handled.
  */
-export function createLineRunner(windows: WindowManager, engine: () => AppEngine, onQuit: () => void): (line: string) => void {
+export function pasteKey(k: KeyPress, editor: LineEditor, pending: PendingPaste, windows: WindowManager, say: (text: string) => void): boolean {
+  if (k.paste === undefined) return false;
+  const outcome = applyPaste(k.paste, editor);
+  if (outcome.kind === 'inserted') return true;
+  if (windows.current().kind === 'console') {
+    windows.show({ event: 'error', message: 'this is the console: a pasted text is a message, open a chat with /msg JID first' });
+    return true;
+  }
+  if (outcome.kind === 'send') {
+    editor.load('');
+    say(outcome.text);
+  } else pending.hold(outcome.text, editor);
+  return true;
+}
+
+/** Keys while a long paste waits: Enter sends it, Esc or Ctrl-G drops it, nothing else acts. */
+export function pendingPasteKey(k: KeyPress, editor: LineEditor, pending: PendingPaste, say: (text: string) => void): boolean {
+  if (pending.text === undefined) return false;
+  if (k.name === 'return' || k.name === 'enter') {
+    const text = pending.take();
+    if (text !== undefined) say(text);
+  } else if (k.name === 'escape' || (k.ctrl && k.name === 'g')) pending.cancel(editor);
+  return true;
+}
+
+export interface LineRunner {
+  /** A typed line: a command, or a message to the current chat. */
+  run(line: string): void;
+  /** Text that is a message whatever it starts with (a paste). */
+  say(text: string): void;
+}
+
+/**
+ * Runs typed lines and pasted messages one after another, in the order given (a message typed
+ * during /connect waits). Plain text in the console is refused: there is nobody to send it to.
+ */
+export function createLineRunner(windows: WindowManager, engine: () => AppEngine, onQuit: () => void): LineRunner {
   let queue: Promise<void> = Promise.resolve();
-  return (line) => {
-    const isCommand = line.trimStart().startsWith('/');
-    if (!isCommand && line.trim() !== '' && windows.current().kind === 'console') {
-      windows.show({ event: 'error', message: 'this is the console: open a chat with /msg JID, or switch with /win N' });
-      return;
-    }
-    queue = queue
-      .then(() => engine().execute(line))
-      .then(
-        (r) => {
-          if (r.quit) onQuit();
-        },
-        (e: unknown) => windows.show({ event: 'error', message: e instanceof Error ? e.message : String(e) }),
-      );
+  const enqueue = (job: () => Promise<ExecResult>) => {
+    queue = queue.then(job).then(
+      (r) => {
+        if (r.quit) onQuit();
+      },
+      (e: unknown) => windows.show({ event: 'error', message: e instanceof Error ? e.message : String(e) }),
+    );
+  };
+  const refuseInConsole = (text: string): boolean => {
+    if (text.trim() === '' || windows.current().kind !== 'console') return false;
+    windows.show({ event: 'error', message: 'this is the console: open a chat with /msg JID, or switch with /win N' });
+    return true;
+  };
+  return {
+    run(line) {
+      if (!line.trimStart().startsWith('/') && refuseInConsole(line)) return;
+      enqueue(() => engine().execute(line));
+    },
+    say(text) {
+      if (refuseInConsole(text)) return;
+      enqueue(() => engine().say(text));
+    },
   };
 }
 

@@ -40,6 +40,8 @@ export class SecretPrompt {
     if (k.name === 'backspace') this.chars.pop();
     else if (k.ctrl && k.name === 'u') this.chars = [];
     else if (k.text !== undefined && !k.ctrl && !k.meta) this.chars.push(...k.text);
+    // A pasted password: its first line, without control characters (Enter still answers).
+    else if (k.paste !== undefined) this.chars.push(...k.paste.split(/[\r\n]/)[0].replace(/[\u0000-\u001f\u007f]/g, ''));
     else return true; // every other key is swallowed: nothing leaks into the command line
     this.changed();
     return true;

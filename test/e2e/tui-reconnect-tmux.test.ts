@@ -1,7 +1,7 @@
 // Screen test (tmux, live), issue 9: with no password source the TUI asks for the password, masked;
 // when the server goes away, the title says when it reconnects, a line typed meanwhile shows as
-// [pending] and, once back online, as sent — at 160×50 and at 60×15; colour and the caret are on
-// screen (capture-pane -e), also when CI is set in the environment, as it is in CI.
+// [pending] and, once back online, as sent — at 160×50 and at 60×15; colour and the cursor at the
+// caret are on screen (capture-pane -e, the pane's cursor), also when CI is set, as it is in CI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -56,10 +56,12 @@ describe.skipIf(!canRun)('reconnecting on screen (tmux, live)', () => {
       expect(masked).not.toContain(`alice${n}-pw`);
       await tty.keys('Enter');
       await tty.waitFor((s) => / online/.test(s.split('\n')[0]!), 60_000, 'online');
-      // Attributes, not just text: a colour (the status bar's time) and the caret in reverse video.
+      // Attributes, not just text: a colour (the status bar's time), the current window in reverse
+      // video, and the terminal's own cursor shown at the caret of the (empty) input line.
       const attrs = await tty.captureAttributes();
       expect(attrs, 'a colour').toMatch(/\u001b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;5;\d+)m/);
-      expect(attrs, 'the caret in reverse video').toMatch(/\u001b\[(?:[0-9;]*;)?7m/);
+      expect(attrs, 'reverse video').toMatch(/\u001b\[(?:[0-9;]*;)?7m/);
+      expect(await tty.cursor(), 'the cursor at the caret').toEqual({ x: 2, y: height - 1, visible: true });
       await tty.line('/msg bob@localhost');
       await tty.line('/omemo end');
       await tty.waitFor(/messages are NOT encrypted/, 20_000, 'the chat in plaintext');

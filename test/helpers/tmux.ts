@@ -32,6 +32,12 @@ export interface Tmux {
   capture(): Promise<string>;
   /** The screen with its attributes (capture-pane -e): SGR codes for colour, bold, reverse video. */
   captureAttributes(): Promise<string>;
+  /** Where the terminal's cursor is (0-based column and row) and whether it is shown. */
+  cursor(): Promise<{ x: number; y: number; visible: boolean }>;
+  /** The character in the cell under the cursor, as the terminal has it. */
+  cursorCharacter(): Promise<string>;
+  /** Pastes `text` as the terminal would (paste-buffer -p: bracketed when the program asked for it). */
+  paste(text: string): Promise<void>;
   /** Polls the screen until `pred` holds; rejects after `timeoutMs` with the last screen. */
   waitFor(pred: RegExp | ((screen: string) => boolean), timeoutMs?: number, what?: string, pollMs?: number): Promise<string>;
   /** True once the program in the pane has exited (remain-on-exit keeps the pane to read). */
@@ -86,6 +92,15 @@ export async function startTmux(argv: string[], opts: TmuxOptions = {}): Promise
     },
     capture,
     captureAttributes: () => run(['capture-pane', '-p', '-e', '-t', target]),
+    cursor: async () => {
+      const [x, y, flag] = (await run(['display-message', '-p', '-t', target, '#{cursor_x} #{cursor_y} #{cursor_flag}'])).trim().split(' ').map(Number);
+      return { x, y, visible: flag === 1 };
+    },
+    cursorCharacter: async () => (await run(['display-message', '-p', '-t', target, '#{cursor_character}'])).replace(/\n$/, ''),
+    paste: async (text) => {
+      // Line ends become CR, as a terminal sends them (tmux's default for paste-buffer).
+      await run(['set-buffer', '-b', 'xchat-paste', '--', text, ';', 'paste-buffer', '-p', '-d', '-b', 'xchat-paste', '-t', target]);
+    },
     async waitFor(pred, timeoutMs = 20_000, what, pollMs = 50) {
       const test = typeof pred === 'function' ? pred : (s: string) => pred.test(s);
       const deadline = Date.now() + timeoutMs;
