@@ -255,18 +255,23 @@ const inboundCounts = new WeakMap<Client, () => number>();
 
 /**
  * Counts the stanzas received since <enabled/> (or since <resumed/>, from the resumed count) as
- * XEP-0198's 'h'. @xmpp resets its own counter only when the enable step's promise continues —
- * after any stanza that arrived in the same read as <enabled/> was already counted — so its 'h'
- * ran one short, and a resume got a message we had already shown once more.
+ * XEP-0198's 'h', and makes it @xmpp's counter too. @xmpp resets its own only when the enable
+ * step's promise continues — after a stanza or an <r/> read together with <enabled/> was already
+ * handled — so its 'h' could be one short (a resume then replayed a message already shown) or,
+ * after a refused resume, still the old stream's (the server closed the stream for acknowledging
+ * more than it sent). Internal: `streamManagement.inbound`, made an accessor over our count.
  */
 export function countInbound(c: Client, resumedFrom?: number): void {
-  let count: number | undefined;
+  // A resume sends the old stream's count in <resume h=…/>; a new stream counts from <enabled/>.
+  let count = resumedFrom ?? 0;
   c.prependListener('element', (el: Element) => {
-    if (el.is('enabled', NS_SM)) count = 0;
-    else if (el.is('resumed', NS_SM)) count = resumedFrom ?? 0;
-    else if (count !== undefined && (el.name === 'message' || el.name === 'presence' || el.name === 'iq')) count++;
+    if (el.is('enabled', NS_SM) || el.is('failed', NS_SM)) count = 0;
+    else if (el.name === 'message' || el.name === 'presence' || el.name === 'iq') count++;
   });
-  inboundCounts.set(c, () => count ?? smOf(c)?.inbound ?? 0);
+  const sm = smOf(c);
+  // @xmpp's own writes (its increment, its late reset, a restored value) are ignored: ours is 'h'.
+  if (sm) Object.defineProperty(sm, 'inbound', { get: () => count, set: () => undefined, configurable: true });
+  inboundCounts.set(c, () => count);
 }
 
 /**
