@@ -71,7 +71,7 @@ export class HistoryCore {
   /** Per window: messages received during the current catch-up. */
   private counts?: Map<string, number>;
   /** The catch-up page open in the store, and the first store failure inside it. */
-  private page?: { failed?: Error };
+  private page?: { failed?: Error; counts?: Map<string, number> };
 
   constructor(
     private readonly store: HistoryPort | undefined,
@@ -126,7 +126,7 @@ export class HistoryCore {
 
   beginPage(): void {
     this.requireStore().store.beginPage();
-    this.page = {};
+    this.page = this.counts ? { counts: new Map(this.counts) } : {};
   }
 
   /** Commits the open page, or rolls it back and throws when one of its store writes failed. */
@@ -135,13 +135,16 @@ export class HistoryCore {
     this.page = undefined;
     const { store, account } = this.requireStore();
     if (page?.failed) {
+      if (page.counts) this.counts = page.counts;
       store.rollbackPage();
       throw new Error(`local history could not store a message of an archive page (${page.failed.message}); the page is read again on the next connection`);
     }
     store.commitPage(account, journal, lastArchiveId);
   }
 
+  /** Drops the open page: nothing of it is stored, nor counted for the away summary. */
   rollbackPage(): void {
+    if (this.page?.counts) this.counts = this.page.counts;
     this.page = undefined;
     this.store?.rollbackPage();
   }

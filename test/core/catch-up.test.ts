@@ -118,6 +118,9 @@ describe('archive catch-up in batches', () => {
     expect(shown(first.events)).toEqual(all);
     expect(storedBodies(first.history)).toEqual(all);
     expect(first.events.filter((e) => e.event === 'error' && !/disk full/.test(e.message))).toEqual([]);
+    // The away summaries count what was shown: page 1, then the rest.
+    const summaries = first.events.flatMap((e) => (e.event === 'info' && /while you were away/.test(e.message) ? [e.message] : []));
+    expect(summaries).toEqual([`${CATCH_UP_PAGE} messages from ${BOB} while you were away`, `${N - CATCH_UP_PAGE} messages from ${BOB} while you were away`]);
   });
 
   it('a crash in the middle of a page loses nothing: the next start reads the page again from the old state', async () => {
