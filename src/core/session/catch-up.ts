@@ -25,7 +25,7 @@ import type { OmemoIo } from './omemo-io.js';
 import { awaySummary, catchUp, fetchOlder, type PageBatch } from './archive.js';
 
 /** What a page shows: held until the page is stored, dropped when it is not. */
-const PAGE_EVENTS = new Set<XchatEvent['event']>(['message', 'correction', 'retraction']);
+const PAGE_EVENTS = new Set<XchatEvent['event']>(['message', 'correction', 'retraction', 'receipt']);
 
 /** Applies a committed page journal whose sessions were not all written (a crash, a disk error). */
 export async function replayJournal(hist: Pick<HistoryCore, 'sessionJournal' | 'clearSessionJournal'>, omemo: OmemoManager): Promise<void> {
