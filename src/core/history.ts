@@ -6,6 +6,7 @@ import type { IncomingMessage } from './ports.js';
 import type { RoomMessageIds } from './muc/ports.js';
 export type { RoomMessageIds } from './muc/ports.js';
 import type { HistoryRecord, HistoryRow, LoggingMode, SyncState } from '../store/history.js';
+import type { SessionJournalEntry } from '../omemo/session-hold.js';
 import { bareJid as bare, resourceOf } from '../lib/jid.js';
 
 export type { LoggingMode } from '../store/history.js';
@@ -25,6 +26,12 @@ export interface HistoryPort {
   setSyncState(account: string, s: { lastArchiveId?: string }, archive?: string): void;
   getLogging(account: string): LoggingMode;
   setLogging(account: string, mode: LoggingMode): void;
+  /** Archive catch-up: one transaction per page, committed with the page's OMEMO session journal. */
+  beginPage(): void;
+  commitPage(account: string, journal: SessionJournalEntry[], lastArchiveId: string | undefined): void;
+  rollbackPage(): void;
+  sessionJournal(account: string): SessionJournalEntry[];
+  clearSessionJournal(account: string): void;
 }
 
 type MessageEvent = Extract<XchatEvent, { event: 'message' }>;
@@ -63,6 +70,8 @@ export class HistoryCore {
   private readonly shown = new Set<number>();
   /** Per window: messages received during the current catch-up. */
   private counts?: Map<string, number>;
+  /** The catch-up page open in the store, and the first store failure inside it. */
+  private page?: { failed?: Error; counts?: Map<string, number> };
 
   constructor(
     private readonly store: HistoryPort | undefined,
@@ -90,11 +99,64 @@ export class HistoryCore {
   seen(m: IncomingMessage): boolean {
     const account = this.account();
     if (!this.store || !account) return false;
+    const store = this.store;
     const serverId = (m as { archiveId?: string }).archiveId ?? m.stanzaId;
-    const row = this.store.find(account, { serverId, from: m.from, msgId: m.extras?.originId });
+    const row = this.stored(() => store.find(account, { serverId, from: m.from, msgId: m.extras?.originId }));
     if (!row) return false;
-    if (serverId && !row.serverId) this.store.add({ ...row, serverId });
+    if (serverId && !row.serverId) this.stored(() => store.add({ ...row, serverId }));
     return true;
+  }
+
+  /** A store call; a failure inside a catch-up page fails the whole page (commitPage). */
+  private stored<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (this.page) this.page.failed ??= e instanceof Error ? e : new Error('a history store call failed', { cause: e });
+      throw e;
+    }
+  }
+
+  // ---- archive catch-up pages (session/catch-up.ts) ---------------------------------------------
+
+  /** True while an archived message is being handled: its events belong to the open page. */
+  get handlingArchived(): boolean {
+    return this.ctx?.archived === true;
+  }
+
+  beginPage(): void {
+    this.requireStore().store.beginPage();
+    this.page = this.counts ? { counts: new Map(this.counts) } : {};
+  }
+
+  /** Commits the open page, or rolls it back and throws when one of its store writes failed. */
+  commitPage(journal: SessionJournalEntry[], lastArchiveId: string | undefined): void {
+    const page = this.page;
+    this.page = undefined;
+    const { store, account } = this.requireStore();
+    if (page?.failed) {
+      if (page.counts) this.counts = page.counts;
+      store.rollbackPage();
+      throw new Error(`local history could not store a message of an archive page (${page.failed.message}); the page is read again on the next connection`);
+    }
+    store.commitPage(account, journal, lastArchiveId);
+  }
+
+  /** Drops the open page: nothing of it is stored, nor counted for the away summary. */
+  rollbackPage(): void {
+    if (this.page?.counts) this.counts = this.page.counts;
+    this.page = undefined;
+    this.store?.rollbackPage();
+  }
+
+  sessionJournal(): SessionJournalEntry[] {
+    const account = this.account();
+    return this.store && account ? this.store.sessionJournal(account) : [];
+  }
+
+  clearSessionJournal(): void {
+    const account = this.account();
+    if (this.store && account) this.store.clearSessionJournal(account);
   }
 
   async receive(m: IncomingMessage, archived: boolean, handle: () => Promise<void>): Promise<void> {
@@ -197,15 +259,17 @@ export class HistoryCore {
       return this.decorateRoom(e, account);
     }
     if ((e.event === 'correction' || e.event === 'retraction') && this.store && account) {
-      this.edit(e, this.store, account);
+      const store = this.store;
+      this.stored(() => this.edit(e, store, account));
       return e;
     }
     if (e.event === 'message' && this.ctx && !(e as { archived?: boolean }).archived) {
       const { m, archived } = this.ctx;
       const out = e.carbon === 'sent' || (account !== undefined && bare(e.from) === account);
       const peer = out ? bare(e.to) : bare(e.from);
-      if (this.store && account) {
-        this.store.add(
+      const store = this.store;
+      if (store && account) {
+        this.stored(() => store.add(
           {
             account,
             peer,
@@ -221,8 +285,8 @@ export class HistoryCore {
             ...(e.trust ? { trust: e.trust } : {}),
             ...(e.carbon ? { carbon: e.carbon } : {}),
           },
-          this.store.getLogging(account),
-        );
+          store.getLogging(account),
+        ));
       }
       if (this.counts && !out) this.counts.set(peer, (this.counts.get(peer) ?? 0) + 1);
       return archived ? { ...e, archived: true } : e;

@@ -22,11 +22,13 @@ import type { OmemoBackend, PickedBundle } from './backend.js';
 import { legacyBackend } from './legacy-backend.js';
 import { FETCH_CONCURRENCY, IdentityBook, describeError, mapLimit } from './identities.js';
 import type { DecryptResult, EncryptedElement, EncryptResult, FetchBundle, ManagerOptions, RecipientReport } from './manager-types.js';
+import { SessionHold, type SessionJournalEntry } from './session-hold.js';
 
 export type { Bundle } from './device.js';
 export type { TrustMode } from './trust.js';
 export type * from './manager-types.js';
 export type { OmemoBackend } from './backend.js';
+export type { SessionJournalEntry } from './session-hold.js';
 export { MAX_DEVICES_PER_JID, DEVICE_FORGET_AFTER_MS, capDeviceList } from './identities.js';
 
 /** XEP-0384 heartbeat: after this many messages received without replying, send an empty one. */
@@ -37,6 +39,10 @@ const NO_KEY_TEXT =
 
 export class OmemoManager {
   private readonly store: OmemoStore;
+  /** The store as given, behind the page hold (session-hold.ts); `store` is the same object. */
+  private readonly hold: SessionHold;
+  /** What a dropped catch-up page gives back: the catch-up bookkeeping as it was before it. */
+  private pageStart?: { preKeys: Set<number>; replies: Map<string, DeviceAddress> };
   private readonly ownJid: string;
   private mode: TrustMode;
   private readonly now: () => number;
@@ -52,7 +58,8 @@ export class OmemoManager {
   private ownId?: number;
 
   constructor(store: OmemoStore, opts: ManagerOptions) {
-    this.store = store;
+    this.hold = new SessionHold(store);
+    this.store = this.hold;
     this.ownJid = bare(opts.ownJid);
     this.mode = opts.trustMode ?? DEFAULT_TRUST_MODE;
     this.now = opts.now ?? Date.now;
@@ -60,7 +67,7 @@ export class OmemoManager {
     this.graceMs = opts.signedPreKeyGraceMs ?? DEFAULT_SIGNED_PREKEY_GRACE_MS;
     this.backend = opts.backend ?? legacyBackend;
     this.book = new IdentityBook({
-      store,
+      store: this.store,
       ownJid: this.ownJid,
       now: this.now,
       mode: () => this.mode,
@@ -312,6 +319,41 @@ export class OmemoManager {
     const emptyReplies = [...this.deferredReplies.values()];
     this.deferredReplies.clear();
     return { bundleChanged, emptyReplies };
+  }
+
+  // ---- catch-up pages (session-hold.ts) --------------------------------------------------------
+
+  /** From here until commitPage/dropPage, session writes stay in memory (read back from there). */
+  beginPage(): void {
+    this.hold.hold();
+    this.pageStart = { preKeys: new Set(this.consumedDuringCatchUp), replies: new Map(this.deferredReplies) };
+  }
+
+  /** The sessions the page changed: its write-ahead journal, to be committed with its messages. */
+  pageJournal(): SessionJournalEntry[] {
+    return this.hold.journal();
+  }
+
+  /** Writes the page's sessions to the store, one durable write per session. */
+  async commitPage(): Promise<void> {
+    this.pageStart = undefined;
+    await this.hold.flush();
+  }
+
+  /** Forgets the page: sessions, used prekeys and due empty replies are as before beginPage. */
+  dropPage(): void {
+    this.hold.drop();
+    if (!this.pageStart) return;
+    this.consumedDuringCatchUp.clear();
+    for (const id of this.pageStart.preKeys) this.consumedDuringCatchUp.add(id);
+    this.deferredReplies.clear();
+    for (const [k, a] of this.pageStart.replies) this.deferredReplies.set(k, a);
+    this.pageStart = undefined;
+  }
+
+  /** Applies a committed page journal whose sessions were not all written (a crash between). */
+  replaySessionJournal(entries: SessionJournalEntry[]): Promise<number> {
+    return this.hold.replayJournal(entries);
   }
 }
 

@@ -7,62 +7,11 @@ import { closeSync, openSync, chmodSync } from 'node:fs';
 import * as path from 'node:path';
 import { FILE_MODE } from './profile.js';
 import { bareJid as bare } from '../lib/jid.js';
+import { SCHEMA, dbServerId, normStamp, toRow, type DbRow } from './history-schema.js';
+import type { SessionJournalEntry } from '../omemo/session-hold.js';
 
-export type LoggingMode = 'on' | 'redact' | 'off';
-
-export interface HistoryRecord {
-  /** Own bare JID. */
-  account: string;
-  /** The window: the contact's bare JID. */
-  peer: string;
-  direction: 'in' | 'out';
-  from: string;
-  to: string;
-  /** null when stored redacted (metadata only). */
-  body: string | null;
-  encryption: 'omemo' | 'none';
-  stamp: string;
-  /** The sender's message id (our own id for our messages; XEP-0359 origin-id equivalent). */
-  msgId?: string;
-  /** Id given by our server: XEP-0359 stanza-id or MAM archive id (one namespace for our archive). */
-  serverId?: string;
-  senderDevice?: number;
-  trust?: string;
-  carbon?: 'sent' | 'received';
-  /**
-   * A room message (window = the room's bare JID, `from` = room/nick). Its `serverId` is the
-   * room's stanza-id / room archive id: a namespace of its own, kept apart from ours.
-   */
-  groupchat?: boolean;
-}
-
-export interface HistoryRow extends HistoryRecord {
-  seq: number;
-  redacted: boolean;
-  /** Retracted by its sender (XEP-0424): the body is gone. */
-  retracted?: boolean;
-}
-
-interface DbRow {
-  seq: number;
-  account: string;
-  peer: string;
-  direction: 'in' | 'out';
-  from_jid: string;
-  from_bare: string;
-  to_jid: string;
-  body: string | null;
-  encryption: 'omemo' | 'none';
-  stamp: string;
-  msg_id: string | null;
-  server_id: string | null;
-  sender_device: number | null;
-  trust: string | null;
-  carbon: 'sent' | 'received' | null;
-  redacted: number;
-  groupchat: number;
-  retracted: number;
-}
+export type { HistoryRecord, HistoryRow, LoggingMode } from './history-schema.js';
+import type { HistoryRecord, HistoryRow, LoggingMode } from './history-schema.js';
 
 export interface SyncState {
   /** Set once the first catch-up ran: from then on the archive is read from `lastArchiveId` on. */
@@ -70,84 +19,6 @@ export interface SyncState {
   /** Newest archive id seen; absent with `initialized` = read the archive from its start. */
   lastArchiveId?: string;
 }
-
-
-/** One ISO form (UTC, milliseconds) so stamps from servers and from us sort as text. */
-function normStamp(s: string): string {
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? new Date().toISOString() : new Date(t).toISOString();
-}
-
-/** Room stanza-ids are only unique per room: stored qualified by the room (a JID has no space). */
-function dbServerId(peer: string, serverId: string | undefined, groupchat: boolean | undefined): string | null {
-  if (serverId === undefined) return null;
-  return groupchat ? `${bare(peer)} ${serverId}` : serverId;
-}
-
-function toRow(r: DbRow): HistoryRow {
-  const serverId = r.server_id === null ? null : r.groupchat === 1 ? r.server_id.slice(r.server_id.indexOf(' ') + 1) : r.server_id;
-  return {
-    seq: r.seq,
-    account: r.account,
-    peer: r.peer,
-    direction: r.direction,
-    from: r.from_jid,
-    to: r.to_jid,
-    body: r.body,
-    encryption: r.encryption,
-    stamp: r.stamp,
-    redacted: r.redacted === 1,
-    ...(r.msg_id !== null ? { msgId: r.msg_id } : {}),
-    ...(serverId !== null ? { serverId } : {}),
-    ...(r.sender_device !== null ? { senderDevice: r.sender_device } : {}),
-    ...(r.trust !== null ? { trust: r.trust } : {}),
-    ...(r.carbon !== null ? { carbon: r.carbon } : {}),
-    ...(r.groupchat === 1 ? { groupchat: true } : {}),
-    ...(r.retracted === 1 ? { retracted: true } : {}),
-  };
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY,
-  account TEXT NOT NULL,
-  peer TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  from_jid TEXT NOT NULL,
-  from_bare TEXT NOT NULL,
-  to_jid TEXT NOT NULL,
-  body TEXT,
-  encryption TEXT NOT NULL,
-  stamp TEXT NOT NULL,
-  msg_id TEXT,
-  server_id TEXT,
-  sender_device INTEGER,
-  trust TEXT,
-  carbon TEXT,
-  redacted INTEGER NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_server_id ON messages(account, server_id) WHERE server_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_msg_id ON messages(account, from_bare, msg_id) WHERE msg_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_peer ON messages(account, peer, stamp, seq);
-CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, content='messages', content_rowid='seq');
-CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
-  INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages WHEN old.body IS NOT NULL BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.seq, old.body);
-END;
--- One trigger: the old terms must leave the index before the new ones enter (words both share).
-CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF body ON messages BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, body) SELECT 'delete', old.seq, old.body WHERE old.body IS NOT NULL;
-  INSERT INTO messages_fts(rowid, body) SELECT new.seq, new.body WHERE new.body IS NOT NULL;
-END;
-CREATE TABLE IF NOT EXISTS kv (
-  account TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (account, key)
-);
-`;
 
 export const HISTORY_FILE = 'history.db';
 
@@ -213,6 +84,13 @@ export class HistoryStore {
          WHERE messages_fts MATCH ? AND m.account = ? AND m.peer = ? ORDER BY m.seq DESC LIMIT ?`,
       ),
       count: d.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE account = ?'),
+      putJournal: d.prepare<[string, string, number, Uint8Array | null, Uint8Array]>(
+        'INSERT OR REPLACE INTO omemo_journal (account, jid, device_id, before, after) VALUES (?, ?, ?, ?, ?)',
+      ),
+      journal: d.prepare<[string], { jid: string; device_id: number; before: Uint8Array | null; after: Uint8Array }>(
+        'SELECT jid, device_id, before, after FROM omemo_journal WHERE account = ?',
+      ),
+      clearJournal: d.prepare<[string]>('DELETE FROM omemo_journal WHERE account = ?'),
       getKv: d.prepare<[string, string], { value: string }>('SELECT value FROM kv WHERE account = ? AND key = ?'),
       setKv: d.prepare<[string, string, string]>(
         'INSERT INTO kv (account, key, value) VALUES (?, ?, ?) ON CONFLICT(account, key) DO UPDATE SET value = excluded.value',
@@ -383,7 +261,55 @@ export class HistoryStore {
     this.stmts.setKv.run(account, 'logging', mode);
   }
 
-  /** Runs `fn` in one transaction (a catch-up page commits at once). */
+  // ---- archive catch-up pages -----------------------------------------------------------------
+
+  /**
+   * Opens one catch-up page's transaction: everything stored until commitPage() lands at once.
+   * Async work runs while it is open; the session's one queue keeps other writers out meanwhile.
+   */
+  beginPage(): void {
+    if (this.db.inTransaction) throw new Error('history: a catch-up page is already open');
+    // The page's commit is fsynced (NORMAL would not be): the OMEMO sessions that decrypted it are
+    // written durably right after, and must never be on disk without the messages.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec('BEGIN');
+  }
+
+  /** Commits the page with its OMEMO session journal and the archive position it reached. */
+  commitPage(account: string, journal: SessionJournalEntry[], lastArchiveId: string | undefined): void {
+    try {
+      // SQLite rolls a transaction back by itself on some errors (disk full, I/O): then nothing of
+      // the page is stored, and committing the rest alone would skip what was lost.
+      if (!this.db.inTransaction) throw new Error('history: the catch-up page was rolled back by SQLite');
+      for (const e of journal) this.stmts.putJournal.run(account, e.addr.jid, e.addr.deviceId, e.before ?? null, e.after);
+      if (lastArchiveId) this.setSyncState(account, { lastArchiveId });
+      this.db.exec('COMMIT');
+    } finally {
+      this.rollbackPage();
+    }
+  }
+
+  /** Drops an open page (nothing of it is stored). */
+  rollbackPage(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.db.pragma('synchronous = NORMAL');
+  }
+
+  /** Journal entries committed with a page whose sessions may not all be in the session store. */
+  sessionJournal(account: string): SessionJournalEntry[] {
+    // Plain byte arrays, as the OMEMO store hands records out (SQLite gives Buffers).
+    return this.stmts.journal.all(account).map((r) => ({
+      addr: { jid: r.jid, deviceId: r.device_id },
+      ...(r.before ? { before: new Uint8Array(r.before) } : {}),
+      after: new Uint8Array(r.after),
+    }));
+  }
+
+  clearSessionJournal(account: string): void {
+    this.stmts.clearJournal.run(account);
+  }
+
+  /** Runs `fn` in one transaction (filling a history at once: benchmarks, tests). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }

@@ -1,5 +1,7 @@
 // Live: two xchat profiles on one account (two devices of alice) see each other's sent messages as
 // carbons, decrypted (we encrypt for our own other devices), and each stores them in its history.
+// One sent while the other was away comes from the archive instead, filed the same way: in the
+// chat with the contact, as sent by us, never in a window of our own JID (issue 9, item 8).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -69,5 +71,28 @@ describe.skipIf(!canRun)('carbons between own devices (live)', () => {
       expect(shown).toEqual(['from-device-one', 'from-device-two']);
     }
     for (const x of [one, two]) expect(x.events.filter((e) => e.event === 'error')).toEqual([]);
+  }, 120_000);
+
+  it('our message sent from the other device while this one was away comes from the archive, in the chat with the contact as sent by us', async () => {
+    const [one, two] = procs;
+    expect(await two.end()).toBe(0);
+    one.send(`/msg ${bobJid} sent-while-two-away`);
+    await one.waitFor((e) => e.event === 'sent' && e.body === 'sent-while-two-away', 30_000, 'sent while two is away');
+    await bob!.waitFor((e) => e.event === 'message' && e.body === 'sent-while-two-away', 20_000); // archived by then
+
+    const again = await startAlice('two');
+    const m = await again.waitFor((e) => e.event === 'message' && e.body === 'sent-while-two-away', 60_000, 'own message from the archive');
+    expect(m).toMatchObject({ carbon: 'sent', encryption: 'omemo', archived: true });
+    expect(String(m.from).startsWith(aliceJid)).toBe(true);
+    expect(String(m.to).startsWith(bobJid)).toBe(true);
+    // Stored in the window with bob; the window of our own JID has nothing.
+    const before = again.events.length;
+    again.send(`/msg ${bobJid}`);
+    again.send('/history 5');
+    await again.waitFor((e) => again.events.indexOf(e) >= before && e.event === 'message' && e.body === 'sent-while-two-away', 10_000, 'history with bob');
+    again.send(`/msg ${aliceJid}`);
+    again.send('/history 5');
+    await again.waitFor((e) => e.event === 'info' && e.message === `no stored messages with ${aliceJid}`, 10_000, 'nothing with our own JID');
+    expect(again.events.filter((e) => e.event === 'error')).toEqual([]);
   }, 120_000);
 });

@@ -38,4 +38,17 @@ describe('lab prosody', () => {
     expect(await portOpen(lab.c2sPort)).toBe(false);
     expect(existsSync(lab.dir)).toBe(false);
   });
+
+  it('keeps accounts in SQLite with storage: sql (LuaDBI), not in its data files', async () => {
+    const lab = await startProsody({ name: 'selftest-sql', storage: 'sql' });
+    try {
+      expect(await lab.register('alice', 'secret')).toBe('alice@localhost');
+      expect(existsSync(`${lab.dir}/data/prosody.sqlite`)).toBe(true);
+      expect(existsSync(`${lab.dir}/data/localhost/accounts/alice.dat`)).toBe(false);
+      expect(readFileSync(`${lab.dir}/data/prosody.sqlite`).includes('alice')).toBe(true);
+      expect(await portOpen(lab.c2sPort)).toBe(true);
+    } finally {
+      await lab.stop();
+    }
+  });
 });

@@ -246,3 +246,32 @@ describe('HistoryCore (room messages, corrections, retractions)', () => {
     store.close();
   });
 });
+
+describe('catch-up pages', () => {
+  const rec = (i: number) => ({ account: 'me@x', peer: 'bob@x', direction: 'in' as const, from: 'bob@x/r', to: 'me@x', body: `m${i}`, encryption: 'omemo' as const, stamp: '2026-01-01T00:00:00Z', serverId: `a${i}` });
+  const entry = { addr: { jid: 'bob@x', deviceId: 5 }, before: new Uint8Array([1]), after: new Uint8Array([2, 3]) };
+
+  it('a page lands at once with its session journal and archive position, or not at all', () => {
+    const h = HistoryStore.open(':memory:');
+    h.beginPage();
+    h.add(rec(1));
+    h.rollbackPage();
+    expect(h.count('me@x')).toBe(0);
+    h.beginPage();
+    h.add(rec(1));
+    h.add(rec(2));
+    h.commitPage('me@x', [entry], 'a2');
+    expect(h.count('me@x')).toBe(2);
+    expect(h.getSyncState('me@x')).toEqual({ initialized: true, lastArchiveId: 'a2' });
+    expect(h.sessionJournal('me@x')).toEqual([entry]);
+    h.clearSessionJournal('me@x');
+    expect(h.sessionJournal('me@x')).toEqual([]);
+    // A page whose transaction SQLite dropped is refused, not committed piecemeal.
+    h.beginPage();
+    h.add(rec(3));
+    (h as unknown as { db: { exec(s: string): void } }).db.exec('ROLLBACK');
+    expect(() => h.commitPage('me@x', [], 'a3')).toThrow(/rolled back/);
+    expect(h.getSyncState('me@x').lastArchiveId).toBe('a2');
+    h.close();
+  });
+});

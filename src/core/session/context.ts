@@ -74,6 +74,8 @@ export class SessionContext {
   decorate: (e: XchatEvent) => XchatEvent = (e) => e;
   /** Sees each event after decoration (received file links). */
   observe: (e: XchatEvent) => void = () => undefined;
+  /** While an archive page is open: its events, shown once it is stored (catch-up.ts). */
+  private held?: { test: (e: XchatEvent) => boolean; events: XchatEvent[] };
 
   constructor(readonly deps: AccountSessionDeps) {}
 
@@ -85,6 +87,26 @@ export class SessionContext {
       reportCaught('history: store an event', err);
       if (e.event === 'message' || e.event === 'sent') this.error(`could not store a message in local history: ${errText(err)}`);
     }
+    if (this.held?.test(e)) {
+      this.held.events.push(e);
+      return;
+    }
+    this.deliver(e);
+  }
+
+  /** Holds the events `test` picks until releaseEvents(). */
+  holdEvents(test: (e: XchatEvent) => boolean): void {
+    this.held = { test, events: [] };
+  }
+
+  /** Ends holding: the held events are shown (`show`), or dropped (their page is read again). */
+  releaseEvents(show: boolean): void {
+    const events = this.held?.events ?? [];
+    this.held = undefined;
+    if (show) for (const e of events) this.deliver(e);
+  }
+
+  private deliver(e: XchatEvent): void {
     this.observe(e);
     if (this.listeners.size === 0 && (e.event === 'error' || e.event === 'warning')) {
       // Said while opening the profile, before a front end listens: kept for the first listener.

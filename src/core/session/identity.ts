@@ -4,6 +4,8 @@ import { OmemoManager, type IdentityChange } from '../../omemo/manager.js';
 import { shortFingerprint } from '../../lib/fingerprint.js';
 import { bareJid } from '../../lib/jid.js';
 import type { Account, SessionContext } from './context.js';
+import { replayJournal } from './catch-up.js';
+import { logged } from '../../lib/diagnostics.js';
 
 export class Identity {
   constructor(private readonly ctx: SessionContext) {}
@@ -26,6 +28,12 @@ export class Identity {
       trustMode: this.ctx.trustMode,
       onIdentityChange: (c) => this.warnIdentityChange(c),
     });
+    // Sessions of an archive page committed before a crash kept them from the OMEMO store.
+    const history = this.ctx.deps.history;
+    if (history) {
+      const journal = { sessionJournal: () => history.sessionJournal(jid), clearSessionJournal: () => history.clearSessionJournal(jid) };
+      await replayJournal(journal, omemo).catch(logged('identity: replay the OMEMO session journal'));
+    }
     this.ctx.account = { jid, omemo };
     return this.ctx.account;
   }
