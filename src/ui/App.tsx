@@ -121,16 +121,8 @@ export function TitleBar({ windows, columns, theme }: { windows: WindowManager; 
   );
 }
 
-/**
- * The current window's visible rows. Memoized on the window state (`version` changes with every
- * window change and theme change), so a keystroke or the clock never re-wraps the body.
- */
-export const WindowBody = memo(function WindowBody({ windows, height, columns, version, theme }: { windows: WindowManager; height: number; columns: number; version: number; theme: Theme }) {
-  const w = windows.current();
-  const rows = useMemo(
-    () => visibleRows(w.lines, w.scroll, height, columns, { room: w.room === true, nickColours: theme.nickColours }),
-    [w, w.lines, w.lines.length, w.scroll, height, columns, version, theme],
-  );
+/** The current window's visible rows (useBodyRows), drawn in the theme's styles. */
+export const WindowBody = memo(function WindowBody({ rows, height, columns, theme }: { rows: Row[]; height: number; columns: number; theme: Theme }) {
   return (
     // No overflow="hidden": the rows already fit (wrapped to width, at most height of them), and
     // Ink's clipping would re-slice every row's ANSI text on every frame.
@@ -144,8 +136,8 @@ export const WindowBody = memo(function WindowBody({ windows, height, columns, v
   );
 });
 
-export function StatusBar({ windows, columns, now, theme }: { windows: WindowManager; columns: number; now: number; theme: Theme }) {
-  const p = statusParts(windows, now);
+export function StatusBar({ windows, columns, now, theme, below }: { windows: WindowManager; columns: number; now: number; theme: Theme; below?: number }) {
+  const p = statusParts(windows, now, below);
   const segs: Seg[] = [{ text: p.time, style: 'statusbar.time' }];
   for (const t of p.tags) {
     segs.push({ text: ' ' }, { text: t.text, ...(t.current ? { style: 'statusbar.current' as const } : t.unread ? { style: 'statusbar.unread' as const } : {}) });
@@ -186,17 +178,32 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   const latest = useRef({ bodyHeight, onQuit, engine, onTyping });
   latest.current = { bodyHeight, onQuit, engine, onTyping };
   const measured = useMeasuredText();
+  const body = useBodyRows(windows, bodyHeight, columns, version + measured, theme);
   useKeys({ windows, editor, pending, ticker, latest, ...(secret ? { secret } : {}) });
 
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <TitleBar windows={windows} columns={columns} theme={theme} />
-      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version + measured} theme={theme} />
-      <StatusBar windows={windows} columns={columns} now={time} theme={theme} />
+      <WindowBody rows={body.rows} height={bodyHeight} columns={columns} theme={theme} />
+      <StatusBar windows={windows} columns={columns} now={time} theme={theme} below={body.below} />
       {pasteRows.length > 0 ? <PastePanel rows={pasteRows} columns={columns} /> : null}
       <InputLine editor={editor} columns={columns} screenRows={rows} maxRows={maxRows} ticker={ticker} {...(secret ? { secret } : {})} />
     </Box>
   );
+}
+
+/**
+ * The current window's visible rows, and how many stored lines are under the last one shown.
+ * Memoized on the window state (`version` changes with every window change), so a keystroke or
+ * the clock never re-wraps the body.
+ */
+function useBodyRows(windows: WindowManager, height: number, columns: number, version: number, theme: Theme): { rows: Row[]; below: number } {
+  const w = windows.current();
+  return useMemo(() => {
+    const rows = visibleRows(w.lines, w.scroll, height, columns, { room: w.room === true, nickColours: theme.nickColours });
+    const last = rows.reduce((m, r) => Math.max(m, r.line), -1);
+    return { rows, below: rows.length === 0 ? w.scroll : w.lines.length - 1 - last };
+  }, [w, w.lines, w.lines.length, w.scroll, height, columns, version, theme]);
 }
 
 /**

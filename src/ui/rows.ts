@@ -36,6 +36,8 @@ export interface Span {
 export interface Row {
   text: string;
   kind: WindowLine['kind'];
+  /** The stored line this row is (part of). */
+  line: number;
   /** The style of the whole row (info, error, room events, a mention), under its spans. */
   base?: StyleName;
   spans: Span[];
@@ -190,19 +192,19 @@ export function visibleRows(lines: readonly WindowLine[], scroll: number, height
   const out: Row[] = [];
   const end = lines.length - 1 - scroll;
   for (let i = end; i >= 0 && out.length < height; i--) {
-    const rows = rowsOf(lines[i], width, o);
+    const rows = rowsOf(lines[i], i, width, o);
     for (let k = rows.length - 1; k >= 0 && out.length < height; k--) out.push(rows[k]);
   }
   out.reverse();
   // Scrolled past the top: the view stops there, the first rows fill the screen.
   for (let i = end + 1; i < lines.length && out.length < height; i++) {
-    for (const r of rowsOf(lines[i], width, o)) if (out.length < height) out.push(r);
+    for (const r of rowsOf(lines[i], i, width, o)) if (out.length < height) out.push(r);
   }
   return out;
 }
 
 /** One stored line as its styled rows. */
-function rowsOf(l: WindowLine, width: number, o: LookOptions): Row[] {
+function rowsOf(l: WindowLine, line: number, width: number, o: LookOptions): Row[] {
   const w = Math.max(1, width);
   const segs = lineSegs(l, o);
   const text = segsText(segs);
@@ -210,5 +212,5 @@ function rowsOf(l: WindowLine, width: number, o: LookOptions): Row[] {
   const wrapped = text.length <= w && PLAIN.test(text) ? [text] : wrapText(text, w);
   const spans = spansOfRows(segs, wrapped, l.marks);
   const base = baseStyle(l);
-  return wrapped.map((t, k) => ({ text: t, kind: l.kind, ...(base ? { base } : {}), spans: spans[k] }));
+  return wrapped.map((t, k) => ({ text: t, kind: l.kind, line, ...(base ? { base } : {}), spans: spans[k] }));
 }

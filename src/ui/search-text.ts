@@ -7,11 +7,13 @@ type SearchEvent = Extract<XchatEvent, { event: 'search' }>;
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** Local date and time to the minute: 2024-05-01 21:03. */
-export function dateTime(stamp: string): string {
+/** Local date and time to the minute, as short as is clear: 21:03 today, else 2024-05-01 21:03. */
+export function dateTime(stamp: string, now: Date = new Date()): string {
   const d = new Date(stamp);
   if (Number.isNaN(d.getTime())) return stamp;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const today = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  return today ? time : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
 }
 
 /** The window a hit belongs to: the room, or the contact of a 1:1 chat. */
@@ -39,7 +41,7 @@ export function searchHead(e: SearchEvent): string {
 
 /** One hit, numbered from 1; multi-line messages on one line. */
 export function hitLine(n: number, h: MessageEvent): string {
-  return `${String(n).padStart(3)}. ${hitWindow(h)} ${dateTime(h.stamp)} ${hitSender(h)}: ${h.body.replace(/\s*\n\s*/g, ' ↵ ')}`;
+  return `${n}. ${hitWindow(h)} ${dateTime(h.stamp)} ${hitSender(h)}: ${h.body.replace(/\s*\n\s*/g, ' ↵ ')}`;
 }
 
 export function searchText(e: SearchEvent): string {

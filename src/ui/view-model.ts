@@ -51,10 +51,12 @@ export interface StatusTag {
   unread: boolean;
 }
 
-export function statusParts(wm: WindowManager, now: number): { time: string; tags: StatusTag[]; right: Seg[] } {
+/** `below`: lines under the last one on screen (default: how far the view is scrolled up). */
+export function statusParts(wm: WindowManager, now: number, below?: number): { time: string; tags: StatusTag[]; right: Seg[] } {
   const cur = wm.current();
   const enc = encryptionSegs(cur);
-  const right: Seg[] = [...(cur.scroll > 0 ? [{ text: `-- more (${cur.scroll}) --` }, ...(enc.length ? [{ text: ' ' }] : [])] : []), ...enc];
+  const more = below ?? cur.scroll;
+  const right: Seg[] = [...(more > 0 ? [{ text: `-- more (${more}) --` }, ...(enc.length ? [{ text: ' ' }] : [])] : []), ...enc];
   return {
     time: `[${hhmm(now)}]`,
     tags: wm.list().map((w) => ({ text: windowTag(w), current: w.num === cur.num, unread: w.unread > 0 })),

@@ -105,6 +105,10 @@ function roomLine(wm: WindowManager, room: string, e: XchatEvent, line: RoomLine
 }
 
 function onRoom(wm: WindowManager, e: EventOf<'room'> | EventOf<'occupant'> | EventOf<'subject'>): void {
+  if (e.event === 'subject') {
+    if (e.subject === '' && !e.nick) return; // a room without a subject says so with an empty one
+    wm.openWindow(e.room).room = true; // it comes while we join, before the join is reported
+  }
   if (e.event === 'room' && e.status === 'joined') {
     // The room's window opens with the join (autojoin too, as in Profanity); focus follows /join.
     const w = wm.openWindow(e.room);

@@ -128,6 +128,7 @@ export class WindowManager implements WindowsApi {
     w.lines = [];
     w.ids.clear();
     w.scroll = 0;
+    w.atStart = false; // PageUp pages history again from the top
     this.changed();
   }
 

@@ -47,6 +47,17 @@ describe('room windows', () => {
     for (const l of wm.list().flatMap((w) => w.lines)) expect(l.body).not.toContain('{"event"');
   });
 
+  it("the subject comes while we join: it opens the room's window; an empty one is not shown", () => {
+    const wm = new WindowManager({ now: () => 0 });
+    wm.handle({ event: 'subject', room: ROOM, subject: '' });
+    expect(wm.list()).toHaveLength(1);
+    expect(wm.get(1)!.lines).toEqual([]);
+    wm.handle({ event: 'subject', room: ROOM, subject: 'plans' });
+    wm.handle({ event: 'room', room: ROOM, status: 'joined', nick: 'me' });
+    expect(bodies(wm, ROOM)).toEqual(['** Room subject: plans', '-> You have joined the room as me']);
+    expect(wm.get(1)!.lines).toEqual([]);
+  });
+
   it('a mention of our nick is highlighted and rings, in any window; other room messages do not ring', () => {
     const wm = new WindowManager({ now: () => 0 });
     const rung: string[] = [];
@@ -103,9 +114,9 @@ describe('/search', () => {
     const lines = wm.get(1)!.lines;
     expect(lines.map((l) => l.body)).toEqual([
       '3 stored messages with "Pizza tonight" in all chats, oldest first (/search open N shows one in its window):',
-      '  1. bob@example.org 2024-05-01 19:03 bob@example.org: pizza tonight?',
-      '  2. bob@example.org 2024-05-01 19:04 me: yes, PIZZA! tonight',
-      `  3. ${ROOM} 2024-05-02 08:00 carol: pizza for all tonight`,
+      '1. bob@example.org 2024-05-01 19:03 bob@example.org: pizza tonight?',
+      '2. bob@example.org 2024-05-01 19:04 me: yes, PIZZA! tonight',
+      `3. ${ROOM} 2024-05-02 08:00 carol: pizza for all tonight`,
     ]);
     // Every occurrence of each word is a 'match' span, also after wrapping to a narrow screen.
     const rows = visibleRows(lines, 0, 20, 30);
