@@ -194,12 +194,15 @@ export class WindowManager implements WindowsApi {
     }
   }
 
-  private fetchOlder(w: Window, fetch: NonNullable<CoreApi['fetchOlder']>, viewport: number): void {
+  private fetchOlder(w: Window, fetch: NonNullable<CoreApi['fetchOlder']>, viewport: number, rounds = 3): void {
     const oldest = w.lines.find((l) => l.from !== undefined && !l.cont);
     const jid = w.jid!;
+    const had = w.lines.length;
     fetch(jid, oldest ? { before: new Date(oldest.time).toISOString() } : {}).then(
       (page: OlderPage | void) => {
         if (page?.atStart) w.atStart = true; // nothing older will come: PageUp stops asking
+        // Only lines already shown came (this session's own, stored too): ask for the next page.
+        if (page && page.shown > 0 && !page.atStart && w.lines.length === had && rounds > 1) return this.fetchOlder(w, fetch, viewport, rounds - 1);
         const text = page ? olderPageText(jid, page) : undefined;
         if (text) this.addTopLine(w, text, viewport);
       },

@@ -55,6 +55,18 @@ describe('PageUp: local history first, then the archive', () => {
     expect(end && end.archiveSkipped).toMatch(/offline/);
   });
 
+  it('pages move on even when the window still shows the same oldest line (its own lines, already shown, came back)', async () => {
+    const { s, bodies, history } = session(new FakeServer());
+    await s.connect({ jid: ME });
+    storeLocal(history, 50);
+    await s.fetchOlder(BOB, { before: at(45) });
+    const mark = bodies().length;
+    expect(await s.fetchOlder(BOB, { before: at(45) })).toEqual({ shown: 4, from: 'local', atStart: false });
+    expect(bodies().slice(mark)).toEqual(['local 1', 'local 2', 'local 3', 'local 4']);
+    // A window cleared (no message shown): paging starts again from the newest.
+    expect(await s.fetchOlder(BOB, {})).toMatchObject({ shown: 40, from: 'local' });
+  });
+
   it('online, once local history is exhausted: archive pages before the oldest stored id, only what is not stored, then the start', async () => {
     const server = new FakeServer();
     const bob = await FakePeer.create(server, BOB);

@@ -180,6 +180,20 @@ describe('the top of a window after PageUp', () => {
   });
 });
 
+describe('PageUp that brings back only lines already shown', () => {
+  it('asks again at once, so one PageUp reaches older lines or the start', async () => {
+    const pages: OlderPage[] = [{ shown: 2, from: 'local', atStart: false }, { shown: 0, from: 'archive', atStart: true }];
+    const core = { openChat: () => undefined, currentChat: () => 'bob@example.org', fetchOlder: async () => pages.shift() };
+    const wm = new WindowManager({ core, now: () => 0 });
+    wm.handle({ event: 'message', from: 'bob@example.org/p', to: 'me@example.org', body: 'shown', encryption: 'none', stamp: '2024-05-01T10:00:00.000Z' });
+    wm.focus('bob@example.org');
+    wm.scrollBy(10, 11);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(pages).toEqual([]);
+    expect(wm.current().lines[0].body).toMatch(/^-- start of the conversation/);
+  });
+});
+
 describe('room line text', () => {
   it('roles and affiliations are named only when they say something', () => {
     expect(occupantLine({ event: 'occupant', room: ROOM, nick: 'x', change: 'joined', role: 'participant', affiliation: 'none' }).body).toBe('-> x has joined the room');

@@ -17,6 +17,8 @@ const ARCHIVE_PAGES = 5;
 export class OlderPages {
   /** Per window: the archive id where the next archive page ends. */
   private readonly archiveCursor = new Map<string, string>();
+  /** Per window: the time of the oldest stored message paged out so far (pages always move on). */
+  private readonly localCursor = new Map<string, string>();
 
   constructor(
     private readonly ctx: SessionContext,
@@ -26,7 +28,12 @@ export class OlderPages {
 
   /** Runs on the session queue. `before`: the oldest message the window shows (ISO time). */
   async page(chat: string, before?: string): Promise<OlderPage> {
-    const local = this.hist.available ? (before ? this.hist.around(chat, { before }, LOCAL_PAGE) : this.hist.recent(chat, LOCAL_PAGE)) : [];
+    // Without `before` the window shows no message: paging starts again from the newest.
+    const cursor = before === undefined ? undefined : this.localCursor.get(chat);
+    const from = cursor !== undefined && before !== undefined && cursor < before ? cursor : before;
+    const local = this.hist.available ? (from ? this.hist.around(chat, { before: from }, LOCAL_PAGE) : this.hist.recent(chat, LOCAL_PAGE)) : [];
+    const oldest = local[0];
+    if (oldest?.event === 'message') this.localCursor.set(chat, new Date(oldest.stamp).toISOString());
     for (const e of local) this.ctx.emit(e);
     if (local.length > 0) return { shown: local.length, from: 'local', atStart: false };
     if (this.isRoom(chat)) {
