@@ -9,6 +9,7 @@ import { visibleRows } from '../../src/ui/rows.js';
 import { loadTextWidth } from '../../src/ui/text-width.js';
 import { CommandEngine } from '../../src/commands/engine.js';
 import { olderPageText } from '../../src/commands/history-commands.js';
+import { describeOccupants } from '../../src/commands/muc-commands.js';
 import { FakeCore } from '../commands/fake-core.js';
 
 const ROOM = 'team@muc.example.org';
@@ -191,6 +192,18 @@ describe('PageUp that brings back only lines already shown', () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     expect(pages).toEqual([]);
     expect(wm.current().lines[0].body).toMatch(/^-- start of the conversation/);
+  });
+});
+
+describe('/occupants', () => {
+  it('grouped by role as in Profanity, with real JIDs and affiliations', () => {
+    expect(
+      describeOccupants([
+        { nick: 'alice', jid: 'alice@x', affiliation: 'owner', role: 'moderator', self: true },
+        { nick: 'bob', jid: 'bob@x', affiliation: 'none', role: 'participant', self: false },
+        { nick: 'eve', role: 'visitor', self: false },
+      ]),
+    ).toBe(['occupants (3):', '  Moderators:', '    alice (alice@x), owner (you)', '  Participants:', '    bob (bob@x)', '  Visitors:', '    eve'].join('\n'));
   });
 });
 
