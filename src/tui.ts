@@ -7,6 +7,7 @@ import './ui/interactive.js';
 import { readFile } from 'node:fs/promises';
 import { createElement } from 'react';
 import { render } from 'ink';
+import chalk from 'chalk';
 import type { CoreApi } from './core/api.js';
 import type { CreateAccountSessionOptions } from './core/index.js';
 import { WindowManager, type WindowsOptions } from './ui/windows.js';
@@ -17,6 +18,8 @@ import { attachNotifier } from './ui/notify.js';
 import { SecretPrompt } from './ui/secret-prompt.js';
 import { trackSeenJids } from './commands/seen-jids.js';
 import { reportCaught, settled } from './lib/diagnostics.js';
+import { colourSupport } from './ui/colour-support.js';
+import { ThemeManager } from './ui/themes.js';
 
 type Session = CoreApi & { close(): Promise<void> };
 
@@ -49,9 +52,8 @@ export async function startTui(opts: TuiOptions): Promise<number> {
   const lateCore: NonNullable<WindowsOptions['core']> = {
     openChat: (jid) => late.core?.openChat(jid),
     currentChat: () => late.core?.currentChat(),
-    fetchOlder: async (jid) => {
-      if (late.core?.fetchOlder) await late.core.fetchOlder(jid);
-    },
+    fetchOlder: async (jid, o) => (late.core?.fetchOlder ? late.core.fetchOlder(jid, o) : undefined),
+    contactTrust: async (jid) => late.core?.contactTrust?.(jid),
   };
   const windows = new WindowManager({ core: lateCore, format: (e) => formatEvent(e) });
   let ready!: (e: CommandEngine) => void;
@@ -67,12 +69,19 @@ export async function startTui(opts: TuiOptions): Promise<number> {
     if (typeof late.core?.typing === 'function') late.core.typing(jid, state);
   };
   const secret = new SecretPrompt();
-  const screen = mountScreen(opts, stdout, windows, appEngine, { onTyping, secret });
+  // Colour as the terminal has it (NO_COLOR, FORCE_COLOR, TERM, COLORTERM): Ink draws through
+  // chalk, whose level is set here; without colour, attributes (bold, reverse) still show, so
+  // chalk keeps level 1 and the theme drops its colours instead.
+  const support = colourSupport(opts.env ?? process.env);
+  chalk.level = Math.max(1, support.level) as 1 | 2 | 3;
+  const themes = new ThemeManager({ profileDir: opts.profileDir, support });
+  const screen = mountScreen(opts, stdout, windows, appEngine, { onTyping, secret, themes });
+  themes.start().catch((e: unknown) => windows.show({ event: 'error', message: `theme: ${errorMessage(e)} (the default theme is used)` }));
 
   // ---- after the first frame: the profile, the session, the command table ----
   let opened: Opened;
   try {
-    opened = await openSession(opts, windows, secret);
+    opened = await openSession(opts, windows, secret, themes);
     late.core = opened.session;
     late.engine = opened.engine;
     ready(opened.engine);
@@ -98,7 +107,7 @@ function mountScreen(
   stdout: NodeJS.WriteStream,
   windows: WindowManager,
   engine: AppEngine,
-  extra: { onTyping: (jid: string, state: 'composing' | 'paused' | 'active') => void; secret: SecretPrompt },
+  extra: { onTyping: (jid: string, state: 'composing' | 'paused' | 'active') => void; secret: SecretPrompt; themes: ThemeManager },
 ): Screen {
   let quit!: () => void;
   const quitting = new Promise<void>((resolve) => (quit = resolve));
@@ -142,7 +151,7 @@ interface Opened {
 }
 
 /** The profile's session and the command table, loaded after the first frame. */
-async function openSession(opts: TuiOptions, windows: WindowManager, secret: SecretPrompt): Promise<Opened> {
+async function openSession(opts: TuiOptions, windows: WindowManager, secret: SecretPrompt, themes: ThemeManager): Promise<Opened> {
   const env = opts.env ?? process.env;
   // Ink paints its first frame synchronously in render(); the profile is opened after it.
   const create = opts.createSession ?? (await import('./core/index.js')).createAccountSession;
@@ -174,6 +183,7 @@ async function openSession(opts: TuiOptions, windows: WindowManager, secret: Sec
       accountJids: () => opened.accounts,
       password,
       windows,
+      themes,
     }),
   };
   return opened;

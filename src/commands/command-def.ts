@@ -3,7 +3,7 @@
 import { displayFingerprint, parseFingerprintWords } from '../lib/fingerprint.js';
 import type { AccountSettings, CoreApi, DeviceView, XchatEvent } from '../core/api.js';
 import { UsageError } from './parser.js';
-import type { WindowsApi } from './windows-api.js';
+import type { ThemesApi, WindowsApi } from './windows-api.js';
 
 export interface ArgSpec {
   name: string;
@@ -26,6 +26,8 @@ export interface CommandContext {
   quit(): void;
   /** The TUI's windows (/win, /wins, /close, /clear, /notify); absent in `xchat run`. */
   windows?: WindowsApi;
+  /** The TUI's themes (/theme); absent in `xchat run`. */
+  themes?: ThemesApi;
   table: readonly CommandDef[];
 }
 

@@ -3,7 +3,7 @@
 import type { CoreApi, XchatEvent } from '../core/api.js';
 import { ParseError, UsageError, parseLine, tokenize } from './parser.js';
 import { COMMANDS, findCommand, type CommandContext, type CommandDef } from './table.js';
-import type { WindowsApi } from './windows-api.js';
+import type { ThemesApi, WindowsApi } from './windows-api.js';
 
 export interface EngineOptions {
   core: CoreApi;
@@ -15,6 +15,8 @@ export interface EngineOptions {
   password?: (jid: string) => Promise<string | undefined>;
   /** The TUI's windows; without it the window commands say they need the TUI. */
   windows?: WindowsApi;
+  /** The TUI's themes (/theme). */
+  themes?: ThemesApi;
   table?: readonly CommandDef[];
 }
 
@@ -52,6 +54,7 @@ export class CommandEngine {
       },
       table,
       ...(opts.windows ? { windows: opts.windows } : {}),
+      ...(opts.themes ? { themes: opts.themes } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 // History commands (/history, /search, /logging, /privacy logging), as in Profanity; spliced into
 // the table by table.ts. They act on the core's local history and the server archive.
-import type { CoreApi } from '../core/api.js';
+import type { CoreApi, OlderPage } from '../core/api.js';
 import { UsageError } from './parser.js';
 import type { CommandContext, CommandDef } from './command-def.js';
 
@@ -18,22 +18,59 @@ export const LOGGING_TEXT = {
   off: 'chat logging is off: new messages are not stored',
 } as const;
 
+/**
+ * What the top of a window says after a PageUp there: nothing when older lines came, else where
+ * the search stopped and why, truthfully (local history and the archive are different places).
+ */
+export function olderPageText(jid: string, p: OlderPage): string | undefined {
+  const n = p.unreadable ?? 0;
+  const unreadable = n ? `${n} older encrypted message${n === 1 ? '' : 's'} cannot be shown: not in local history, and OMEMO keys are not kept for old messages` : '';
+  if (p.shown > 0 && !p.atStart) return unreadable ? `-- ${unreadable} --` : undefined;
+  if (p.archiveSkipped) return `-- no older messages with ${jid} in local history; ${p.archiveSkipped} --`;
+  if (p.atStart) return `-- start of the conversation with ${jid}: nothing older in local history or in the server archive${unreadable ? ` (${unreadable})` : ''} --`;
+  return `-- ${unreadable || 'nothing readable in this page of the server archive'}; PageUp asks for the next page --`;
+}
+
+/** The time of the oldest message the TUI's current window shows, when it is the chat named. */
+function oldestShown(ctx: CommandContext, chat: string | undefined): string | undefined {
+  const w = ctx.windows?.current();
+  if (!w || (chat !== undefined && w.jid !== chat.toLowerCase())) return undefined;
+  const l = w.lines.find((x) => x.from !== undefined && !x.cont);
+  return l ? new Date(l.time).toISOString() : undefined;
+}
+
+async function older(ctx: CommandContext, jid: string | undefined): Promise<void> {
+  const before = oldestShown(ctx, jid ?? ctx.core.currentChat());
+  const page = await need(ctx.core, 'fetchOlder')(jid, before ? { before } : {});
+  if (!page) return;
+  const chat = jid ?? ctx.core.currentChat() ?? '';
+  info(ctx, olderPageText(chat, page) ?? `${page.shown} older message${page.shown === 1 ? '' : 's'} with ${chat} from ${page.from === 'local' ? 'local history' : 'the server archive'}`);
+}
+
+async function openHit(ctx: CommandContext, n: number): Promise<void> {
+  if (!ctx.windows) throw new Error('/search open needs the full-screen UI (run `xchat` without a subcommand)');
+  const hit = ctx.windows.searchHit(n);
+  // The messages around the hit first, so the window shows it in its place among them.
+  await ctx.core.historyAround?.(hit.chat, hit.stamp);
+  ctx.windows.openSearchHit(n);
+}
+
 export const HISTORY_COMMANDS: readonly CommandDef[] = [
   {
     name: '/history',
     synopsis: ['/history [N]', '/history older [JID]'],
     description:
-      'Show the last N (default 20) stored messages of the current chat; older: fetch the next older page from the server archive (PageUp at the top of a window does the same).',
+      'Show the last N (default 20) stored messages of the current chat; older: the next older page, from local history while it has older messages, then from the server archive (PageUp at the top of a window does the same, and says so at the start of the conversation).',
     args: [
       { name: 'N', description: 'How many messages.' },
-      { name: 'older [JID]', description: 'Page back through the server archive (default: the current chat).' },
+      { name: 'older [JID]', description: 'Page back through local history, then the server archive (default: the current chat).' },
     ],
     examples: ['/history', '/history 100', '/history older'],
     complete: (_ctx, a) => (a.length === 0 ? ['older'] : []),
     async handler(ctx, args) {
       if (args[0] === 'older') {
         if (args.length > 2) throw new UsageError(`unexpected argument "${args[2]}"`);
-        await need(ctx.core, 'fetchOlder')(args[1]);
+        await older(ctx, args[1]);
         return;
       }
       if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
@@ -47,15 +84,18 @@ export const HISTORY_COMMANDS: readonly CommandDef[] = [
   },
   {
     name: '/search',
-    synopsis: ['/search TEXT', '/search all TEXT'],
-    description: 'Search stored messages for all words of TEXT: in the current chat, or in every chat with all.',
+    synopsis: ['/search TEXT', '/search all TEXT', '/search open N'],
+    description:
+      'Search stored messages for all words of TEXT: in the current chat, or in every chat with all. The hits are listed numbered, oldest first, with their window, time and sender, the words marked; open N shows hit N in its window, among the messages around it.',
     args: [
       { name: 'TEXT', description: 'Words the message must contain.' },
       { name: 'all', description: 'Search every chat of the account.' },
+      { name: 'open N', description: 'Hit N of the last search, in its window (full-screen UI).' },
     ],
-    examples: ['/search pizza', '/search all meeting tomorrow'],
-    complete: (_ctx, a) => (a.length === 0 ? ['all'] : []),
+    examples: ['/search pizza', '/search all meeting tomorrow', '/search open 2'],
+    complete: (_ctx, a) => (a.length === 0 ? ['all', 'open'] : []),
     async handler(ctx, args, raw) {
+      if (args[0] === 'open' && args.length === 2 && /^\d+$/.test(args[1])) return openHit(ctx, Number(args[1]));
       const all = args[0] === 'all';
       const text = raw.rest(all ? 1 : 0).trim();
       if (!text) throw new UsageError('missing TEXT to search for');

@@ -1,6 +1,6 @@
 // Group chat commands (/join, /leave, /nick, /occupants, /subject, /invite, /room, /affiliation,
 // /bookmark), as in Profanity; spliced into the table by table.ts. They act on core.muc.
-import type { CoreApi, MucApi, RoomSetting } from '../core/api.js';
+import type { CoreApi, MucApi, OccupantView, RoomSetting } from '../core/api.js';
 import { UsageError } from './parser.js';
 import type { CommandContext, CommandDef } from './command-def.js';
 
@@ -43,6 +43,26 @@ function looksLikeJid(s: string | undefined): string {
   if (!s) throw new UsageError('missing JID');
   if (!/^[^\s@/"]+@[^\s@/"]+$/.test(s)) throw new UsageError(`"${s}" is not a bare JID`);
   return s;
+}
+
+const ROLE_GROUPS: [string, (role: string | undefined) => boolean][] = [
+  ['Moderators', (r) => r === 'moderator'],
+  ['Participants', (r) => r === 'participant' || r === undefined],
+  ['Visitors', (r) => r === 'visitor'],
+  ['Others', (r) => r !== 'moderator' && r !== 'participant' && r !== undefined && r !== 'visitor'],
+];
+
+/** /occupants as Profanity lists them: grouped by role, each with real JID and affiliation. */
+export function describeOccupants(list: readonly OccupantView[]): string {
+  if (list.length === 0) return 'no occupants known';
+  const out = [`occupants (${list.length}):`];
+  for (const [name, has] of ROLE_GROUPS) {
+    const group = list.filter((o) => has(o.role));
+    if (group.length === 0) continue;
+    out.push(`  ${name}:`);
+    for (const o of group) out.push(`    ${o.nick}${o.jid ? ` (${o.jid})` : ''}${o.affiliation && o.affiliation !== 'none' ? `, ${o.affiliation}` : ''}${o.self ? ' (you)' : ''}`);
+  }
+  return out.join('\n');
 }
 
 const roomsAt0 = (ctx: CommandContext, a: string[]) => (a.length === 0 ? ctx.core.muc?.rooms() ?? [] : []);
@@ -107,13 +127,7 @@ export const MUC_COMMANDS: readonly CommandDef[] = [
     complete: roomsAt0,
     handler(ctx, args) {
       noMore(args, 1);
-      const list = muc(ctx.core).occupants(args[0]);
-      info(
-        ctx,
-        list.length
-          ? ['occupants:', ...list.map((o) => `  ${o.nick}${o.jid ? ` (${o.jid})` : ''}${o.affiliation ? ` ${o.affiliation}` : ''}${o.role ? `/${o.role}` : ''}${o.self ? ' (you)' : ''}`)].join('\n')
-          : 'no occupants known',
-      );
+      info(ctx, describeOccupants(muc(ctx.core).occupants(args[0])));
     },
   },
   {

@@ -12,7 +12,7 @@ export const OMEMO_COMMAND: CommandDef = {
     '/omemo trust [JID] FINGERPRINT',
     '/omemo untrust [JID] FINGERPRINT',
     '/omemo start [JID]',
-    '/omemo end',
+    '/omemo end [JID]',
     '/omemo policy [manual|automatic|always]',
     '/omemo trustmode [manual|firstusage|blind|btbv]',
     ...OMEMO_UX_SYNOPSIS,
@@ -42,7 +42,7 @@ export const OMEMO_COMMAND: CommandDef = {
     {
       name: 'fingerprint',
       synopsis: ['/omemo fingerprint [JID]'],
-      description: 'Show the fingerprints of JID\'s devices, or of your own devices without JID.',
+      description: 'Show the fingerprints of JID\'s devices with their trust, or of all your own devices (this one marked) without JID.',
       args: [{ name: 'JID', description: 'A contact (default: your own account).' }],
       examples: ['/omemo fingerprint', '/omemo fingerprint bob@example.org'],
       complete: jidsAt0,
@@ -98,13 +98,14 @@ export const OMEMO_COMMAND: CommandDef = {
     },
     {
       name: 'end',
-      synopsis: ['/omemo end'],
-      description: 'Stop encrypting the current chat.',
-      args: [],
-      examples: ['/omemo end'],
+      synopsis: ['/omemo end [JID]'],
+      description: 'Stop encrypting the chat with JID (default: the current chat): messages are sent in plaintext from now on.',
+      args: [{ name: 'JID', description: 'The contact or room (default: the current chat).' }],
+      examples: ['/omemo end', '/omemo end bob@example.org'],
+      complete: jidsAt0,
       async handler(ctx, args) {
-        noMoreArgs(args, 0);
-        await ctx.core.omemoEnd();
+        noMoreArgs(args, 1);
+        await ctx.core.omemoEnd(args[0] === undefined ? undefined : requireJid(args[0]));
       },
     },
     {

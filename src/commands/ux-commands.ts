@@ -126,6 +126,27 @@ export const UX_COMMANDS: readonly CommandDef[] = [
   },
 ];
 
+/** Columns before a window line's text (its time, or the indent of its following lines). */
+const LINE_PREFIX = 9;
+/** Rows of the screen that are not the window: title bar, status bar, input line. */
+const CHROME_ROWS = 3;
+
+/**
+ * Why a QR code cannot be scanned off this screen (too narrow: its rows wrap; too low: it never
+ * shows whole), with the size the terminal needs; undefined when it fits or the size is unknown.
+ */
+export function qrDoesNotFit(qr: string, screen: { columns: number; rows: number } | undefined): string | undefined {
+  if (!screen) return undefined;
+  const rows = qr.split('\n');
+  const needCols = Math.max(...rows.map((r) => [...r].length)) + LINE_PREFIX;
+  const needRows = rows.length + CHROME_ROWS;
+  if (needCols <= screen.columns && needRows <= screen.rows) return undefined;
+  return (
+    `the QR code above does not fit this ${screen.columns}×${screen.rows} terminal and cannot be scanned as shown: ` +
+    `it needs at least ${needCols} columns and ${needRows} rows. Enlarge the terminal (the code is redrawn whole), or verify with the URI under it`
+  );
+}
+
 export const OMEMO_UX_SYNOPSIS = ['/omemo devices [JID]', '/omemo verify URI', '/omemo qrcode', '/omemo clear_device_list'];
 
 export const OMEMO_UX_SUBCOMMANDS: readonly CommandDef[] = [
@@ -172,6 +193,8 @@ export const OMEMO_UX_SUBCOMMANDS: readonly CommandDef[] = [
       if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
       const { uri, qr } = await ctx.core.omemoQrCode();
       info(ctx, `${qr}\n${uri}`);
+      const tooSmall = qrDoesNotFit(qr, ctx.windows?.screen);
+      if (tooSmall) ctx.emit({ event: 'warning', message: tooSmall });
     },
   },
   {

@@ -1,6 +1,6 @@
 // Window commands (/win, /wins, /close, /clear, /notify): declared like every other command and
 // spliced into the table by table.ts. They act on ctx.windows, which only the TUI provides.
-import type { WindowsApi, Window } from './windows-api.js';
+import type { ThemesApi, WindowsApi, Window } from './windows-api.js';
 import { UsageError } from './parser.js';
 import type { CommandContext, CommandDef } from './command-def.js';
 
@@ -10,6 +10,25 @@ function windows(ctx: CommandContext): WindowsApi {
 }
 
 const info = (ctx: CommandContext, message: string) => ctx.emit({ event: 'info', message });
+
+function themes(ctx: CommandContext): ThemesApi {
+  if (!ctx.themes) throw new Error('themes exist only in the full-screen UI (run `xchat` without a subcommand)');
+  return ctx.themes;
+}
+
+async function listThemes(ctx: CommandContext): Promise<void> {
+  const t = themes(ctx);
+  const list = await t.list();
+  const width = Math.max(...list.map((x) => x.name.length));
+  info(
+    ctx,
+    [
+      `themes (terminal: ${t.colours()}):`,
+      ...list.map((x) => `  ${x.current ? '*' : ' '} ${x.name.padEnd(width)}  ${x.description}${x.source === 'built-in' ? '' : ` (${x.source})`}`),
+      'Your own: <profile>/themes/NAME.json (see docs/themes.md); /theme load NAME',
+    ].join('\n'),
+  );
+}
 
 export function describeWindow(w: Window, current: boolean): string {
   const marks = [
@@ -26,6 +45,46 @@ function parseNum(s: string): number | undefined {
 
 const winNumbers = (ctx: CommandContext, chatsOnly = false) =>
   (ctx.windows?.list() ?? []).filter((w) => !chatsOnly || w.kind === 'chat').map((w) => String(w.num));
+
+const THEME_COMMAND: CommandDef = {
+  name: '/theme',
+  synopsis: ['/theme [list]', '/theme load NAME'],
+  description:
+    'Colours and attributes of the full-screen UI. Built in: default (Profanity-like colours) and monochrome (bold, underline and reverse video only); your own in the profile as themes/NAME.json. The theme loaded is remembered. NO_COLOR (or FORCE_COLOR=0, TERM=dumb) drops every colour whatever the theme; FORCE_COLOR=1|2|3 forces 16, 256 or truecolor.',
+  args: [],
+  examples: ['/theme', '/theme load monochrome', '/theme load default'],
+  handler: (ctx, args) => {
+    if (args.length > 0) throw new UsageError(`unknown option "${args[0]}" (list|load)`);
+    return listThemes(ctx);
+  },
+  subcommands: [
+    {
+      name: 'list',
+      synopsis: ['/theme list'],
+      description: 'List the themes (the one in use marked *) and the colours the terminal shows.',
+      args: [],
+      examples: ['/theme list'],
+      handler(ctx, args) {
+        if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
+        return listThemes(ctx);
+      },
+    },
+    {
+      name: 'load',
+      synopsis: ['/theme load NAME'],
+      description: 'Use theme NAME now and from the next start on.',
+      args: [{ name: 'NAME', description: 'A built-in theme or a file themes/NAME.json in the profile.' }],
+      examples: ['/theme load monochrome'],
+      complete: (ctx, a) => (a.length === 0 ? ['default', 'monochrome'] : []),
+      async handler(ctx, args) {
+        if (!args[0]) throw new UsageError('missing NAME (/theme list shows them)');
+        if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
+        const t = await themes(ctx).load(args[0]);
+        info(ctx, `theme ${t.name} loaded (${t.description}); kept for the next start`);
+      },
+    },
+  ],
+};
 
 export const WINDOW_COMMANDS: readonly CommandDef[] = [
   {
@@ -76,11 +135,11 @@ export const WINDOW_COMMANDS: readonly CommandDef[] = [
   {
     name: '/close',
     synopsis: ['/close [N]'],
-    description: 'Close window N (default: the current one; full-screen UI only). The console (1) stays.',
+    description: 'Close window N (default: the current one; full-screen UI only). Closing a room\'s window leaves the room, as in Profanity. The console (1) stays.',
     args: [{ name: 'N', description: 'Window number.' }],
     examples: ['/close', '/close 3'],
     complete: (ctx, a) => (a.length === 0 ? winNumbers(ctx, true) : []),
-    handler(ctx, args) {
+    async handler(ctx, args) {
       if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
       const w = windows(ctx);
       let n: number | undefined;
@@ -88,6 +147,8 @@ export const WINDOW_COMMANDS: readonly CommandDef[] = [
         n = parseNum(args[0]);
         if (n === undefined) throw new UsageError(`"${args[0]}" is not a window number`);
       }
+      const target = n === undefined ? w.current() : w.list().find((x) => x.num === n);
+      if (target?.room && target.jid && ctx.core.muc?.isRoom(target.jid)) await ctx.core.muc.leave(target.jid);
       try {
         w.close(n);
       } catch (e) {
@@ -106,6 +167,7 @@ export const WINDOW_COMMANDS: readonly CommandDef[] = [
       windows(ctx).clear();
     },
   },
+  THEME_COMMAND,
   {
     name: '/notify',
     synopsis: ['/notify [on|off]'],

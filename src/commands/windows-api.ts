@@ -18,6 +18,10 @@ export interface WindowLine {
   id?: string;
   /** A continuation line of multi-line text (shown without time). */
   cont?: boolean;
+  /** How the whole line looks: a room event (join, leave, other), a message naming our nick, what the top of the window says. */
+  look?: 'join' | 'leave' | 'room' | 'mention' | 'top';
+  /** Words shown marked (the hits of /search). */
+  marks?: string[];
 }
 
 export interface Window {
@@ -34,8 +38,8 @@ export interface Window {
   /** Something other than a message (info, error) arrived while not current. */
   activity: boolean;
   encryption?: Encryption;
-  /** From the latest message / trust event: true trusted|verified, false untrusted|undecided. */
-  trusted?: boolean;
+  /** The contact's trust as the core reports it (all of their devices), for the title and status bar. */
+  trust?: TrustState;
   presence?: string;
   chatState?: string;
   /** Lines scrolled up from the bottom (0 = following new lines). */
@@ -44,6 +48,12 @@ export interface Window {
   ids: Set<string>;
   /** A group chat: senders are nicks (drawn in their XEP-0392 colours). */
   room?: boolean;
+  /** Our nick in the room (a message naming it is a mention). */
+  nick?: string;
+  /** The chat's encryption is decided once online (opened offline, nothing known yet). */
+  encryptionPending?: boolean;
+  /** PageUp reached the start of the conversation: nothing older exists. */
+  atStart?: boolean;
 }
 
 /** Narrow interface the command table uses (/win, /wins, /close, /clear, /notify). */
@@ -56,6 +66,31 @@ export interface WindowsApi {
   clear(): void;
   prune(): number[];
   notify(on?: boolean): boolean;
+  /** Hit N (from 1) of the last /search: its chat and time; throws when there is none. */
+  searchHit(n: number): { chat: string; stamp: string };
+  /** Shows hit N in its window, at its place, its words marked. */
+  openSearchHit(n: number): Window;
+  /** The terminal's size as last drawn (columns × rows), when known. */
+  screen?: { columns: number; rows: number };
 }
 
 
+
+/** A theme /theme list shows. */
+export interface ThemeListing {
+  name: string;
+  description: string;
+  /** 'built-in', or the theme file's path. */
+  source: string;
+  current: boolean;
+}
+
+/** What /theme needs from the TUI: its themes, the one in use, and the terminal's colours. */
+export interface ThemesApi {
+  list(): Promise<ThemeListing[]>;
+  /** Uses theme NAME now and from the next start on; returns what was loaded. */
+  load(name: string): Promise<ThemeListing>;
+  current(): string;
+  /** How many colours the terminal shows, and why: "256 colours (TERM=xterm-256color)". */
+  colours(): string;
+}

@@ -1,7 +1,9 @@
 // One account, as the composition root of its parts (src/core/session/, src/core/muc/) over one
 // shared context; each CoreApi action goes to its owner. `xchat run` and the TUI share it.
-import type { AccountSettings, ChatState, ConnectOptions, CoreApi, DeviceView, OmemoPolicy, PrivacyReport, TrustMode, XchatEvent } from './api.js';
+import type { AccountSettings, ChatState, ConnectOptions, CoreApi, DeviceView, OlderPage, OmemoPolicy, PrivacyReport, TrustMode, XchatEvent } from './api.js';
 import type { ContactView, StatusShow } from './roster.js';
+import type { TrustState } from '../omemo/store.js';
+import { bareJid } from '../lib/jid.js';
 import type { VerifyPlan } from './verify-uri.js';
 import { MucCore } from './muc/index.js';
 import { HistoryCore, type LoggingMode } from './history.js';
@@ -16,6 +18,7 @@ import { CatchUp } from './session/catch-up.js';
 import { Outgoing } from './session/outgoing.js';
 import { Identity } from './session/identity.js';
 import { HistoryActions } from './session/history-actions.js';
+import { OlderPages } from './session/older.js';
 import { OmemoCommands } from './session/omemo-commands.js';
 import { Contacts } from './session/contacts.js';
 import { Connection, proxyFor } from './session/connection.js';
@@ -33,6 +36,7 @@ export class AccountSession implements CoreApi {
   private readonly omemo: OmemoCommands;
   private readonly identity: Identity;
   private readonly historyActions: HistoryActions;
+  private readonly older: OlderPages;
   private readonly connection: Connection;
   private readonly files: FilesCore;
   private readonly extras: MessageExtrasCore;
@@ -57,6 +61,7 @@ export class AccountSession implements CoreApi {
     this.catchUp = new CatchUp(ctx, this.hist, new Incoming(ctx, io, this.chats, this.extras), io);
     this.identity = new Identity(ctx);
     this.historyActions = new HistoryActions(ctx, this.hist, this.identity);
+    this.older = new OlderPages(ctx, this.hist, (jid) => this.muc.isRoom(jid));
     this.omemo = new OmemoCommands(ctx, this.identity, this.deviceLists, this.chats, this.muc, note);
     this.connection = new Connection(ctx, this.identity, this.deviceLists, this.catchUp, this.contacts, this.muc, {
       ...(deps.reconnectDelay ? { retryDelay: deps.reconnectDelay } : {}),
@@ -90,13 +95,24 @@ export class AccountSession implements CoreApi {
     return this.ctx.drain();
   }
   connect(opts: ConnectOptions): Promise<void> {
-    return this.connection.connect(opts);
+    return this.offlineIfFailed(this.connection.connect(opts), opts.jid);
+  }
+  /** A failed /connect leaves us offline: say so, or the title would stay on "connecting". */
+  private async offlineIfFailed(attempt: Promise<void>, jid?: string): Promise<void> {
+    try {
+      await attempt;
+    } catch (e) {
+      if (!this.ctx.connected) this.ctx.emit({ event: 'status', status: 'offline', ...(jid ? { jid: bareJid(jid) } : {}) });
+      throw e;
+    }
   }
   disconnect(): Promise<void> {
     return this.connection.disconnect();
   }
-  reconnectNow(): Promise<boolean> {
-    return this.connection.reconnectNow();
+  async reconnectNow(): Promise<boolean> {
+    let tried = false;
+    await this.offlineIfFailed(this.connection.reconnectNow().then((t) => void (tried = t)));
+    return tried;
   }
   caughtUp(): Promise<void> {
     return this.connection.caughtUp;
@@ -119,9 +135,14 @@ export class AccountSession implements CoreApi {
   historyLogging(mode?: LoggingMode): Promise<LoggingMode> {
     return this.historyActions.logging(mode);
   }
-  fetchOlder(jid?: string): Promise<void> {
+  historyAround(jid: string, stamp: string): Promise<void> {
+    return this.historyActions.around(jid, stamp);
+  }
+  /** Local history first, then the server archive (session/older.ts). */
+  async fetchOlder(jid?: string, opts: { before?: string } = {}): Promise<OlderPage> {
     const w = this.ctx.chatFor(jid, '/history older');
-    return this.ctx.track(this.ctx.queue.run(() => this.catchUp.older(w)));
+    await this.identity.require();
+    return this.ctx.track(this.ctx.queue.run(() => this.older.page(w, opts.before)));
   }
 
   // ---- chats and messages (session/chats.ts, session/outgoing.ts) -------------------------------
@@ -215,6 +236,9 @@ export class AccountSession implements CoreApi {
   }
   omemoTrustMode(mode?: TrustMode): Promise<TrustMode> {
     return this.omemo.trustMode(mode);
+  }
+  contactTrust(jid: string): Promise<TrustState | undefined> {
+    return this.omemo.contactTrust(jid);
   }
   omemoDevices(jid?: string): Promise<DeviceView[]> {
     return this.omemo.devices(jid);

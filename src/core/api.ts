@@ -61,9 +61,12 @@ export type ErrorReason =
 
 export type WarningReason = 'identity-changed' | 'device-list-capped' | 'own-device-list-unread';
 
+/** A message received (or replayed from history or an archive). */
+export interface MessageEvent { event: 'message'; from: string; to: string; body: string; encryption: Encryption; sender_device?: number; trust?: TrustState; id?: string; stamp: string; carbon?: 'sent' | 'received'; archived?: boolean; groupchat?: true; nick?: string; real_jid?: string; own?: true }
+
 /** One JSON line per event under --json; readable text otherwise. */
 export type XchatEvent =
-  | { event: 'message'; from: string; to: string; body: string; encryption: Encryption; sender_device?: number; trust?: TrustState; id?: string; stamp: string; carbon?: 'sent' | 'received'; archived?: boolean; groupchat?: true; nick?: string; real_jid?: string; own?: true }
+  | MessageEvent
   | { event: 'sent'; to: string; id: string; body: string; encryption: Encryption; devices?: number; groupchat?: true }
   // Typed while offline: kept in the profile's outbox, sent (as a 'sent' with the same id) once online.
   | { event: 'pending'; to: string; id: string; body: string; queued_at: string }
@@ -75,7 +78,10 @@ export type XchatEvent =
   | { event: 'device'; jid: string; device: number; fingerprint?: string; trust?: TrustState; change: 'new' | 'removed' }
   | { event: 'trust'; jid: string; fingerprint: string; state: TrustState }
   | { event: 'warning'; message: string; jid?: string; devices?: number[]; reason?: WarningReason }
-  | { event: 'chat'; jid: string; encryption: Encryption } // current chat changed
+  // The current chat changed. pending: offline and nothing known yet, decided once online.
+  | { event: 'chat'; jid: string; encryption: Encryption; pending?: true }
+  // /search: the stored messages with every word of `text` (in one chat, or all), oldest first.
+  | { event: 'search'; text: string; chat?: string; hits: MessageEvent[] }
   // Group chat (src/core/muc.ts): our state in a room, occupants coming and going, subject, invitations.
   | { event: 'room'; room: string; status: 'joined' | 'left' | 'kicked' | 'banned' | 'removed' | 'error'; nick?: string; created?: boolean; message?: string; encryption?: Encryption }
   | { event: 'occupant'; room: string; nick: string; change: 'joined' | 'left' | 'nick' | 'changed'; jid?: string; affiliation?: string; role?: string; new_nick?: string }
@@ -93,6 +99,19 @@ export type XchatEvent =
   // File transfers (src/core/files.ts): `bytes` of `total` plaintext bytes done; then the result.
   | { event: 'progress'; id: string; direction: 'upload' | 'download'; file: string; bytes: number; total: number }
   | { event: 'file'; action: 'uploaded' | 'saved'; jid: string; path: string; url: string; size: number; encryption: Encryption };
+
+/** What one PageUp at the top of a window found. */
+export interface OlderPage {
+  /** Messages emitted (as archived messages). */
+  shown: number;
+  from: 'local' | 'archive';
+  /** Nothing older exists: local history and the archive are both exhausted (or no archive). */
+  atStart: boolean;
+  /** Why the archive was not asked (offline, no archive): the end of local history only. */
+  archiveSkipped?: string;
+  /** Archived encrypted messages that cannot be shown (not in local history). */
+  unreadable?: number;
+}
 
 export interface OccupantView {
   nick: string;
@@ -204,10 +223,15 @@ export interface CoreApi {
   // test doubles need not implement them; AccountSession does.
   /** Emits the last `n` stored messages of a window (default: the current chat) as archived messages. */
   historyRecent?(n?: number, jid?: string): Promise<void>;
-  /** PageUp at the top of a window: the next older page from the server archive. */
-  fetchOlder?(jid?: string): Promise<void>;
-  /** Emits stored messages containing the words of `text`: in one window, or all with `all`. */
+  /**
+   * PageUp at the top of a window: the stored messages before `before` (the oldest one shown),
+   * a page at a time, then older pages from the server archive. Says what was found.
+   */
+  fetchOlder?(jid?: string, opts?: { before?: string }): Promise<OlderPage | void>;
+  /** Emits a 'search' event: the stored messages with the words of `text`, in one window or all. */
   historySearch?(text: string, opts?: { all?: boolean; jid?: string }): Promise<void>;
+  /** Emits the stored messages just before and after `stamp` in a window (a search hit's context). */
+  historyAround?(jid: string, stamp: string): Promise<void>;
   /** on: store messages; redact: metadata only; off: nothing. Returns the mode. */
   historyLogging?(mode?: 'on' | 'redact' | 'off'): Promise<'on' | 'redact' | 'off'>;
 
@@ -224,6 +248,8 @@ export interface CoreApi {
   knownJids(): string[];
   /** For completion: fingerprints (64 hex) known for a JID. */
   knownFingerprints(jid: string): string[];
+  /** The contact's trust over all their known devices (local knowledge only, nothing fetched). */
+  contactTrust?(jid: string): Promise<TrustState | undefined>;
   /** Every device of JID (default: our own account) with fingerprint, trust, active, last seen. */
   omemoDevices(jid?: string): Promise<DeviceView[]>;
   /** Verifies the fingerprints an OMEMO URI lists; warnings for mismatched and unknown devices. */

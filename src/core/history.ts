@@ -21,6 +21,8 @@ export interface HistoryPort {
   /** recent() in pages, oldest first (optional: a port without it gets one page). */
   recentPages?(account: string, peer: string, n: number): Iterable<HistoryRow[]>;
   search(account: string, text: string, opts?: { peer?: string; limit?: number }): HistoryRow[];
+  /** Messages next to a moment, oldest first (optional: without it there is no local paging). */
+  around?(account: string, peer: string, at: { before: string } | { after: string }, n: number): HistoryRow[];
   oldestServerId(account: string, peer: string): string | undefined;
   getSyncState(account: string, archive?: string): SyncState;
   setSyncState(account: string, s: { lastArchiveId?: string }, archive?: string): void;
@@ -345,6 +347,12 @@ export class HistoryCore {
   search(text: string, peer?: string): XchatEvent[] {
     const { store, account } = this.requireStore();
     return store.search(account, text, peer ? { peer } : {}).map(rowToEvent);
+  }
+
+  /** Stored messages of a window next to a moment (see HistoryPort.around), as archived messages. */
+  around(peer: string, at: { before: string } | { after: string }, n: number): XchatEvent[] {
+    const { store, account } = this.requireStore();
+    return store.around ? store.around(account, peer, at, n).map(rowToEvent) : [];
   }
 
   logging(mode?: LoggingMode): LoggingMode {

@@ -72,6 +72,8 @@ export class HistoryStore {
       pageFrom: d.prepare<[string, string, string, number, number], DbRow>(
         'SELECT * FROM messages WHERE account = ? AND peer = ? AND (stamp, seq) >= (?, ?) ORDER BY stamp ASC, seq ASC LIMIT ?',
       ),
+      before: d.prepare<[string, string, string, number], DbRow>('SELECT * FROM messages WHERE account = ? AND peer = ? AND stamp < ? ORDER BY stamp DESC, seq DESC LIMIT ?'),
+      after: d.prepare<[string, string, string, number], DbRow>('SELECT * FROM messages WHERE account = ? AND peer = ? AND stamp > ? ORDER BY stamp ASC, seq ASC LIMIT ?'),
       oldestServerId: d.prepare<[string, string], { server_id: string }>(
         'SELECT server_id FROM messages WHERE account = ? AND peer = ? AND server_id IS NOT NULL ORDER BY stamp ASC, seq ASC LIMIT 1',
       ),
@@ -225,6 +227,12 @@ export class HistoryStore {
     const limit = opts.limit ?? 100;
     const rows = opts.peer ? this.stmts.searchPeer.all(q, account, bare(opts.peer), limit) : this.stmts.search.all(q, account, limit);
     return rows.map(toRow).reverse();
+  }
+
+  /** Up to `n` messages of a window next to a moment, oldest first: the newest before it, or the oldest after it. */
+  around(account: string, peer: string, at: { before: string } | { after: string }, n: number): HistoryRow[] {
+    if ('before' in at) return this.stmts.before.all(account, bare(peer), normStamp(at.before), n).map(toRow).reverse();
+    return this.stmts.after.all(account, bare(peer), normStamp(at.after), n).map(toRow);
   }
 
   /** The archive id of the oldest stored message of a window (where paging back starts). */

@@ -11,7 +11,8 @@ import { PendingPaste } from './paste.js';
 import { maxInputRows } from './input-layout.js';
 import { EditorTicker, InputLine, PastePanel, inputHeight, inputState, pastePreview } from './input-line.js';
 import { loadTextWidth } from './text-width.js';
-import { encryptionLabel, loadNickColours, statusParts, titleText, visibleRows, type Row } from './view-model.js';
+import { encryptionLabel, loadNickColours, statusParts, titleSegs, visibleRows, type Row, type Seg } from './view-model.js';
+import { DEFAULT_THEME, textProps, type Theme } from './theme.js';
 
 export type { AppEngine } from './app-input.js';
 import type { AppEngine } from './app-input.js';
@@ -29,6 +30,8 @@ export interface AppProps {
   secret?: SecretPrompt;
   /** XEP-0085: what the user is doing in a chat window (the core skips repeats). */
   onTyping?: (jid: string, state: 'composing' | 'paused' | 'active') => void;
+  /** The theme (default: the built-in default theme). */
+  themes?: ThemeSource;
 }
 
 /** Rows other than the window body and the input line: title, status. */
@@ -58,76 +61,109 @@ function useMinuteClock(now: () => number): number {
   return t;
 }
 
-const rowColor = (kind: Row['kind']): string | undefined =>
-  kind === 'error' ? 'red' : kind === 'warning' ? 'yellow' : kind === 'sent' ? 'cyan' : kind === 'info' ? 'gray' : undefined;
+/** What the App draws with: the theme in use, and a way to hear that it changed. */
+export interface ThemeSource {
+  readonly theme: Theme;
+  readonly version: number;
+  subscribe(l: () => void): () => void;
+}
 
-export function TitleBar({ windows, columns }: { windows: WindowManager; columns: number }) {
-  const text = titleText(windows);
-  const enc = encryptionLabel(windows.current());
-  const color = enc.includes('untrusted') || enc === '[unencrypted]' ? 'red' : enc ? 'green' : 'blue';
+const FIXED_THEME: ThemeSource = { theme: DEFAULT_THEME, version: 0, subscribe: () => () => undefined };
+
+/** Styled pieces inside one <Text>: each piece in its theme style, or a nick in its colour. */
+function Pieces({ segs, theme }: { segs: readonly Seg[]; theme: Theme }) {
+  return (
+    <>
+      {segs.map((s, i) =>
+        s.nick !== undefined ? (
+          <Text key={i} color={`ansi256(${s.nick})`}>
+            {s.text}
+          </Text>
+        ) : s.style ? (
+          <Text key={i} {...textProps(theme.styles[s.style])}>
+            {s.text}
+          </Text>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}
+
+/** A row's text cut into its spans (the rest unstyled). */
+export function rowSegs(r: Row): Seg[] {
+  if (r.spans.length === 0) return [{ text: r.text === '' ? ' ' : r.text }];
+  const out: Seg[] = [];
+  let at = 0;
+  for (const sp of r.spans) {
+    if (sp.start > at) out.push({ text: r.text.slice(at, sp.start) });
+    out.push({ text: r.text.slice(sp.start, sp.start + sp.length), ...(sp.style ? { style: sp.style } : {}), ...(sp.nick !== undefined ? { nick: sp.nick } : {}) });
+    at = sp.start + sp.length;
+  }
+  if (at < r.text.length) out.push({ text: r.text.slice(at) });
+  return out;
+}
+
+/** Pieces padded with spaces to `columns` (a bar's background reaches the right edge). */
+function padded(segs: Seg[], columns: number): Seg[] {
+  const len = segs.reduce((n, s) => n + s.text.length, 0);
+  return len >= columns ? segs : [...segs, { text: ' '.repeat(columns - len) }];
+}
+
+export function TitleBar({ windows, columns, theme }: { windows: WindowManager; columns: number; theme: Theme }) {
   return (
     <Box height={1} width={columns}>
-      <Text backgroundColor={color} color="white" bold wrap="truncate-end">
-        {(' ' + text).padEnd(columns)}
+      <Text wrap="truncate-end" {...textProps(theme.styles.titlebar)}>
+        <Pieces segs={padded([{ text: ' ' }, ...titleSegs(windows)], columns)} theme={theme} />
       </Text>
     </Box>
   );
 }
 
-/**
- * The current window's visible rows. Memoized on the window state (`version` changes with every
- * window change), so a keystroke or the clock never re-wraps the body.
- */
-export const WindowBody = memo(function WindowBody({ windows, height, columns, version }: { windows: WindowManager; height: number; columns: number; version: number }) {
-  const w = windows.current();
-  const rows = useMemo(() => visibleRows(w.lines, w.scroll, height, columns, w.room), [w, w.lines, w.lines.length, w.scroll, height, columns, version]);
+/** The current window's visible rows (useBodyRows), drawn in the theme's styles. */
+export const WindowBody = memo(function WindowBody({ rows, height, columns, theme }: { rows: Row[]; height: number; columns: number; theme: Theme }) {
   return (
     // No overflow="hidden": the rows already fit (wrapped to width, at most height of them), and
     // Ink's clipping would re-slice every row's ANSI text on every frame.
     <Box flexDirection="column" height={height} width={columns}>
       {rows.map((r, i) => (
-        <Text key={i} wrap="truncate-end" {...(rowColor(r.kind) ? { color: rowColor(r.kind) } : {})}>
-          {r.nick ? (
-            <>
-              {r.text.slice(0, r.nick.start)}
-              <Text color={`ansi256(${r.nick.colour})`}>{r.text.slice(r.nick.start, r.nick.start + r.nick.length)}</Text>
-              {r.text.slice(r.nick.start + r.nick.length)}
-            </>
-          ) : r.text === '' ? (
-            ' '
-          ) : (
-            r.text
-          )}
+        <Text key={i} wrap="truncate-end" {...textProps(r.base ? theme.styles[r.base] : undefined)}>
+          <Pieces segs={rowSegs(r)} theme={theme} />
         </Text>
       ))}
     </Box>
   );
 });
 
-export function StatusBar({ windows, columns, now }: { windows: WindowManager; columns: number; now: number }) {
-  const p = statusParts(windows, now);
+export function StatusBar({ windows, columns, now, theme, below }: { windows: WindowManager; columns: number; now: number; theme: Theme; below?: number }) {
+  const p = statusParts(windows, now, below);
+  const segs: Seg[] = [{ text: p.time, style: 'statusbar.time' }];
+  for (const t of p.tags) {
+    segs.push({ text: ' ' }, { text: t.text, ...(t.current ? { style: 'statusbar.current' as const } : t.unread ? { style: 'statusbar.unread' as const } : {}) });
+  }
+  if (p.right.length) segs.push({ text: ' ' }, ...p.right);
   return (
     <Box height={1} width={columns}>
-      <Text wrap="truncate-end">
-        <Text color="cyan">{p.time}</Text>
-        {p.tags.map((t, i) => (
-          <Text key={i} bold={t.current} inverse={t.current}>
-            {' '}
-            {t.text}
-          </Text>
-        ))}
-        {p.right ? ` ${p.right}` : ''}
+      <Text wrap="truncate-end" {...textProps(theme.styles.statusbar)}>
+        <Pieces segs={padded(segs, columns)} theme={theme} />
       </Text>
     </Box>
   );
 }
 
-export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping, secret }: AppProps) {
+export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp, now = Date.now, onTyping, secret, themes = FIXED_THEME }: AppProps) {
   const version = useSyncExternalStore(
     (l) => windows.subscribe(l),
     () => windows.version,
   );
+  useSyncExternalStore(
+    (l) => themes.subscribe(l),
+    () => themes.version,
+  );
+  const theme = themes.theme;
   const { rows, columns } = useTerminalSize(rowsProp, colsProp);
+  windows.screen = { columns, rows };
   const time = useMinuteClock(now);
   const editor = useRef(new LineEditor()).current;
   const pending = useRef(new PendingPaste()).current;
@@ -142,17 +178,32 @@ export function App({ windows, engine, onQuit, rows: rowsProp, columns: colsProp
   const latest = useRef({ bodyHeight, onQuit, engine, onTyping });
   latest.current = { bodyHeight, onQuit, engine, onTyping };
   const measured = useMeasuredText();
+  const body = useBodyRows(windows, bodyHeight, columns, version + measured, theme);
   useKeys({ windows, editor, pending, ticker, latest, ...(secret ? { secret } : {}) });
 
   return (
     <Box flexDirection="column" width={columns} height={rows}>
-      <TitleBar windows={windows} columns={columns} />
-      <WindowBody windows={windows} height={bodyHeight} columns={columns} version={version + measured} />
-      <StatusBar windows={windows} columns={columns} now={time} />
+      <TitleBar windows={windows} columns={columns} theme={theme} />
+      <WindowBody rows={body.rows} height={bodyHeight} columns={columns} theme={theme} />
+      <StatusBar windows={windows} columns={columns} now={time} theme={theme} below={body.below} />
       {pasteRows.length > 0 ? <PastePanel rows={pasteRows} columns={columns} /> : null}
       <InputLine editor={editor} columns={columns} screenRows={rows} maxRows={maxRows} ticker={ticker} {...(secret ? { secret } : {})} />
     </Box>
   );
+}
+
+/**
+ * The current window's visible rows, and how many stored lines are under the last one shown.
+ * Memoized on the window state (`version` changes with every window change), so a keystroke or
+ * the clock never re-wraps the body.
+ */
+function useBodyRows(windows: WindowManager, height: number, columns: number, version: number, theme: Theme): { rows: Row[]; below: number } {
+  const w = windows.current();
+  return useMemo(() => {
+    const rows = visibleRows(w.lines, w.scroll, height, columns, { room: w.room === true, nickColours: theme.nickColours });
+    const last = rows.reduce((m, r) => Math.max(m, r.line), -1);
+    return { rows, below: rows.length === 0 ? w.scroll : w.lines.length - 1 - last };
+  }, [w, w.lines, w.lines.length, w.scroll, height, columns, version, theme]);
 }
 
 /**

@@ -34,8 +34,8 @@ export function windowKey(k: KeyPress, windows: WindowManager, page: number): bo
   if (k.meta && n === 'left') windows.cycle(-1);
   else if (k.meta && n === 'right') windows.cycle(1);
   else if (k.meta && n === 'a') windows.nextUnread();
-  else if (n === 'pageup') windows.scrollBy(page);
-  else if (n === 'pagedown') windows.scrollBy(-page);
+  else if (n === 'pageup') windows.scrollBy(page, page + 1);
+  else if (n === 'pagedown') windows.scrollBy(-page, page + 1);
   else return false;
   return true;
 }
@@ -205,7 +205,9 @@ export function createTypingReporter(
   };
   return {
     edited() {
-      const jid = windows.current().jid;
+      // Rooms get no chat states: sent to a room's JID they would only bounce.
+      const w = windows.current();
+      const jid = w.room ? undefined : w.jid;
       clearTimeout(pauseTimer);
       for (const [other, state] of told) if (other !== jid && state !== 'active') tell(other, 'active');
       if (!jid) return;

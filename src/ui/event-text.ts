@@ -3,6 +3,7 @@
 // exhaustive: a new event kind does not compile until it has a text here.
 import { displayFingerprint } from '../lib/fingerprint.js';
 import type { XchatEvent } from '../core/api.js';
+import { searchText } from './search-text.js';
 
 function hhmmss(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -51,7 +52,9 @@ export function formatEvent(e: XchatEvent, now: Date = new Date()): string {
     case 'presence':
       return `* ${e.jid} is ${e.show}${e.status ? ` (${e.status})` : ''}`;
     case 'chat':
-      return `* chat with ${e.jid} (${e.encryption === 'omemo' ? 'OMEMO' : 'plaintext'})`;
+      return `* chat with ${e.jid} (${e.pending ? 'encryption decided once online' : e.encryption === 'omemo' ? 'OMEMO' : 'plaintext'})`;
+    case 'search':
+      return searchText(e);
     case 'progress':
       return `* ${e.direction} ${e.file}: ${e.total > 0 ? Math.floor((e.bytes * 100) / e.total) : 100}% (${e.bytes} of ${e.total} bytes)`;
     case 'file':

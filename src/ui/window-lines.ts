@@ -68,3 +68,4 @@ export class StoredRows {
     return s;
   }
 }
+

@@ -1,11 +1,15 @@
 // The window model of the TUI (Profanity style), kept free of any UI library so it can be unit
 // tested and reused by `xchat run`: window 1 is the console, every conversation gets its own
 // window. Fed by XchatEvents; the view reads windows()/current() and re-renders on subscribe().
-import type { CoreApi, XchatEvent } from '../core/api.js';
+import type { CoreApi, OlderPage, XchatEvent } from '../core/api.js';
 import type { LineKind, Window, WindowLine, WindowsApi } from '../commands/windows-api.js';
-import { bareAsWritten, bareJid as bare, resourceOf } from '../lib/jid.js';
+import { bareAsWritten, bareJid as bare } from '../lib/jid.js';
 import { formatEvent } from './event-text.js';
 import { insertArchived, rewriteLine, StoredRows } from './window-lines.js';
+import { olderPageText } from '../commands/history-commands.js';
+import { routeEvent } from './window-events.js';
+import { hitWindow, searchWords } from './search-text.js';
+import { reportCaught } from '../lib/diagnostics.js';
 
 type EventOf<K extends XchatEvent['event']> = Extract<XchatEvent, { event: K }>;
 
@@ -13,7 +17,7 @@ export type { LineKind, Window, WindowLine, WindowsApi } from '../commands/windo
 
 export interface WindowsOptions {
   /** Switching to a chat window makes it the core's current chat (plain lines go there). */
-  core?: Pick<CoreApi, 'openChat' | 'currentChat'> & Partial<Pick<CoreApi, 'fetchOlder'>>;
+  core?: Pick<CoreApi, 'openChat' | 'currentChat'> & Partial<Pick<CoreApi, 'fetchOlder' | 'contactTrust'>>;
   /** Readable text of a non-message event (the TUI passes the CLI's formatter). */
   format?: (e: XchatEvent) => string;
   now?: () => number;
@@ -29,9 +33,15 @@ export class WindowManager implements WindowsApi {
   private notifyOn = true;
   private readonly listeners = new Set<() => void>();
   private readonly notifyListeners = new Set<(w: Window, line: WindowLine) => void>();
-  private readonly now: () => number;
+  readonly now: () => number;
   private readonly maxLines: number;
+  /** The results of the last /search, for /search open N. */
+  lastSearch?: EventOf<'search'>;
+  /** Per window: the latest trust query asked (an older answer arriving late is dropped). */
+  private readonly trustAsked = new Map<number, number>();
   private readonly format: (e: XchatEvent) => string;
+  /** The terminal's size as last drawn (the App sets it): /omemo qrcode says when it does not fit. */
+  screen?: { columns: number; rows: number };
   /** Bumped on every change: the view keys its re-render on it. */
   version = 0;
   /** Connection status for the console title. */
@@ -75,7 +85,8 @@ export class WindowManager implements WindowsApi {
     return () => this.notifyListeners.delete(l);
   }
 
-  private changed(): void {
+  /** Something in a window changed: redraw. */
+  changed(): void {
     this.version++;
     for (const l of this.listeners) l();
   }
@@ -117,6 +128,7 @@ export class WindowManager implements WindowsApi {
     w.lines = [];
     w.ids.clear();
     w.scroll = 0;
+    w.atStart = false; // PageUp pages history again from the top
     this.changed();
   }
 
@@ -165,18 +177,99 @@ export class WindowManager implements WindowsApi {
     return undefined;
   }
 
-  /** Scrolls the current window by n lines (positive: older); at the top asks the archive for more. */
-  scrollBy(n: number): void {
+  /**
+   * Scrolls the current window by n lines (positive: older). At the top, asks for older messages
+   * (local history, then the server archive) and says in the window what it found.
+   */
+  scrollBy(n: number, viewport = 1): void {
     const w = this.current();
     const max = Math.max(0, w.lines.length - 1);
-    if (n > 0 && w.scroll >= max && w.kind === 'chat' && w.jid && this.opts.core?.fetchOlder) {
-      this.opts.core.fetchOlder(w.jid).catch((e: unknown) => this.addLine(w, { time: this.now(), body: `cannot fetch older messages: ${e instanceof Error ? e.message : String(e)}`, kind: 'error' }));
-    }
+    const atTop = w.scroll >= max || w.scroll + viewport >= w.lines.length;
+    const core = this.opts.core;
+    if (n > 0 && atTop && !w.atStart && w.kind === 'chat' && w.jid && core?.fetchOlder) this.fetchOlder(w, (jid, o) => core.fetchOlder!(jid, o), viewport);
     const s = Math.min(max, Math.max(0, w.scroll + n));
     if (s !== w.scroll) {
       w.scroll = s;
       this.changed();
     }
+  }
+
+  private fetchOlder(w: Window, fetch: NonNullable<CoreApi['fetchOlder']>, viewport: number, rounds = 3): void {
+    const oldest = w.lines.find((l) => l.from !== undefined && !l.cont);
+    const jid = w.jid!;
+    const had = w.lines.length;
+    fetch(jid, oldest ? { before: new Date(oldest.time).toISOString() } : {}).then(
+      (page: OlderPage | void) => {
+        if (page?.atStart) w.atStart = true; // nothing older will come: PageUp stops asking
+        // Only lines already shown came (this session's own, stored too): ask for the next page.
+        if (page && page.shown > 0 && !page.atStart && w.lines.length === had && rounds > 1) return this.fetchOlder(w, fetch, viewport, rounds - 1);
+        const text = page ? olderPageText(jid, page) : undefined;
+        if (text) this.addTopLine(w, text, viewport);
+      },
+      (e: unknown) => this.addLine(w, { time: this.now(), body: `cannot fetch older messages: ${e instanceof Error ? e.message : String(e)}`, kind: 'error' }),
+    );
+  }
+
+  /** A line about the start of the window, shown above everything (said once). */
+  private addTopLine(w: Window, body: string, viewport: number): void {
+    const top = w.lines[0];
+    if (top?.look === 'top') w.lines.shift(); // the newer word replaces the older one
+    w.lines.unshift({ time: w.lines[0]?.time ?? this.now(), body, kind: 'info', look: 'top' });
+    // Scrolled to the top (or more lines than fit): show the top, where the line is.
+    if (w.scroll > 0 || w.lines.length > viewport) w.scroll = Math.max(0, w.lines.length - 1);
+    this.changed();
+  }
+
+  /** Asks the core how far the contact of a chat window is trusted; the title follows. */
+  refreshTrust(w: Window): void {
+    const core = this.opts.core;
+    if (!core?.contactTrust || !w.jid || w.room) return;
+    const n = (this.trustAsked.get(w.num) ?? 0) + 1;
+    this.trustAsked.set(w.num, n);
+    core.contactTrust(w.jid).then(
+      (t) => {
+        if (this.trustAsked.get(w.num) !== n || t === w.trust) return;
+        if (t) w.trust = t;
+        else delete w.trust;
+        this.changed();
+      },
+      (e: unknown) => reportCaught(`windows: trust of ${w.jid}`, e, 'info'),
+    );
+  }
+
+  // ---- search ---------------------------------------------------------------------------
+
+  private hit(n: number): EventOf<'search'>['hits'][number] {
+    const hits = this.lastSearch?.hits ?? [];
+    if (!this.lastSearch) throw new Error('no search yet: /search TEXT first');
+    const h = hits[n - 1];
+    if (!h) throw new Error(`no hit ${n}: the last search found ${hits.length}`);
+    return h;
+  }
+
+  /** Hit N (from 1) of the last /search: its chat and time. */
+  searchHit(n: number): { chat: string; stamp: string } {
+    const h = this.hit(n);
+    return { chat: hitWindow(h), stamp: h.stamp };
+  }
+
+  /** Opens hit N's window at the hit: the line shown (inserted by time if needed) with its words marked. */
+  openSearchHit(n: number): Window {
+    const h = this.hit(n);
+    const w = this.openWindow(hitWindow(h));
+    if (h.groupchat) w.room = true;
+    const marks = searchWords(this.lastSearch!.text);
+    let i = h.id ? w.lines.findIndex((l) => l.id === h.id) : -1;
+    if (i < 0) {
+      routeEvent(this, { ...h, archived: true });
+      i = w.lines.findIndex((l) => (h.id ? l.id === h.id : l.time === Date.parse(h.stamp) && l.body === h.body.split('\n')[0]));
+    }
+    if (i >= 0) w.lines[i] = { ...w.lines[i], marks };
+    this.focus(w.num);
+    // The hit near the bottom of the view, a few newer lines under it.
+    if (i >= 0) w.scroll = Math.max(0, w.lines.length - 1 - i - 3);
+    this.changed();
+    return w;
   }
 
   // ---- lines ----------------------------------------------------------------------------
@@ -208,12 +301,14 @@ export class WindowManager implements WindowsApi {
       for (const l of w.lines.splice(0, drop)) if (l.id) w.ids.delete(l.id);
       w.scroll = Math.min(w.scroll, Math.max(0, w.lines.length - 1));
     }
-    if (w.num !== this.cur) {
-      if (line.kind === 'message') {
-        w.unread++;
-        if (this.notifyOn) for (const l of this.notifyListeners) l(w, line);
-      } else w.activity = true;
+    const elsewhere = w.num !== this.cur;
+    if (elsewhere) {
+      if (line.kind === 'message') w.unread++;
+      else w.activity = true;
     }
+    // A mention rings wherever it is; other room messages do not (Profanity's default).
+    const ring = line.kind === 'message' && (line.look === 'mention' || (elsewhere && !w.room));
+    if (ring && this.notifyOn) for (const l of this.notifyListeners) l(w, line);
     this.changed();
   }
 
@@ -221,7 +316,7 @@ export class WindowManager implements WindowsApi {
    * A message replayed from history or the server archive: placed by time (usually above what
    * is shown), never unread, never notified, and skipped when its id is already in the window.
    */
-  private addArchived(w: Window, line: WindowLine): void {
+  addArchived(w: Window, line: WindowLine): void {
     if (insertArchived(w, line, this.rows.of(line))) this.changed();
   }
 
@@ -230,163 +325,38 @@ export class WindowManager implements WindowsApi {
     this.addLine(this.current(), this.eventLine(e));
   }
 
-  private eventLine(e: XchatEvent): WindowLine {
+  eventLine(e: XchatEvent): WindowLine {
     const kind: LineKind = e.event === 'error' ? 'error' : e.event === 'warning' ? 'warning' : 'info';
     return { time: this.now(), body: this.format(e), kind };
   }
 
   /** Where a non-message event about `jid` goes: its chat window if open, else the console. */
-  private windowFor(jid: string | undefined): Window {
+  windowFor(jid: string | undefined): Window {
     return (jid && this.chatWindow(jid)) || this.wins.get(1)!;
   }
 
-  private onMessage(e: EventOf<'message'>): void {
-    const peer = e.groupchat ? bare(e.from) : e.carbon === 'sent' ? e.to : e.from;
-    const w = this.openWindow(peer);
-    if (e.groupchat) w.room = true;
-    // Our own room message comes back from the room; its 'sent' line already shows it.
-    if (e.groupchat && e.own && !e.archived && e.id && w.ids.has(e.id)) return;
-    const mine = e.carbon === 'sent' || e.own === true;
-    const t = Date.parse(e.stamp);
-    const line: WindowLine = {
-      time: Number.isNaN(t) ? this.now() : t,
-      from: mine ? 'me' : e.groupchat ? (e.nick ?? resourceOf(e.from) ?? e.from) : bare(e.from),
-      body: e.body,
-      kind: mine ? 'sent' : 'message',
-      encryption: e.encryption,
-      ...(e.trust ? { trust: e.trust } : {}),
-      ...(e.id ? { id: e.id } : {}),
-    };
-    if (e.archived) {
-      this.addArchived(w, line);
-      return;
-    }
-    w.encryption = e.encryption;
-    if (e.encryption === 'omemo' && e.trust) w.trusted = e.trust === 'trusted' || e.trust === 'verified';
-    this.addLine(w, line);
-    return;
+  /** The console, window 1. */
+  console(): Window {
+    return this.wins.get(1)!;
   }
 
-  private onChat(e: EventOf<'chat'>): void {
-    const w = this.openWindow(e.jid);
-    const before = w.encryption;
-    w.encryption = e.encryption;
-    if (before !== e.encryption) {
-      this.addLine(w, { time: this.now(), body: e.encryption === 'omemo' ? 'messages are encrypted with OMEMO' : 'messages are NOT encrypted', kind: 'info' });
-    }
-    // /msg and /omemo start make the chat the core's current one: follow it.
+  /** /msg, /join and /omemo start make a chat the core's current one: its window follows. */
+  followCurrent(w: Window): void {
     if (this.opts.core?.currentChat() === w.jid && this.cur !== w.num) this.focus(w.num);
     else this.changed();
-    return;
   }
 
-  /** Typing and presence: shown in an open chat window only (at login every contact reports in). */
-  private onContactState(e: EventOf<'chatstate'> | EventOf<'presence'>): void {
-    const w = this.chatWindow(e.event === 'chatstate' ? e.from : e.jid);
-    if (!w) return;
-    if (e.event === 'chatstate') {
-      w.chatState = e.state;
-      this.changed();
-      return;
-    }
-    w.presence = e.status ? `${e.show}: ${e.status}` : e.show;
-    this.addLine(w, this.eventLine(e));
-  }
-
-  /** A correction or retraction rewrites the line it names, else it is told as an event. */
-  private onEdit(e: EventOf<'correction'> | EventOf<'retraction'>): void {
-    const peer = e.carbon === 'sent' || this.isOwn(e.from) ? e.to : e.from;
-    const w = this.chatWindow(peer);
-    const body = e.event === 'retraction' ? '[retracted]' : `${e.body} [corrected]`;
-    if (w && this.editLine(w, e.id, body, e.event === 'correction' ? e.new_id : undefined)) return;
-    this.addLine(this.windowFor(peer), this.eventLine(e));
-  }
-
-  /** Core events (core.on). */
+  /** Core events (core.on): see window-events.ts for where each kind goes. */
   handle(e: XchatEvent): void {
-    switch (e.event) {
-      case 'message':
-        this.onMessage(e);
-        return;
-      case 'sent': {
-        const w = this.openWindow(e.to);
-        if (e.groupchat) w.room = true;
-        w.encryption = e.encryption;
-        // A message typed while offline has its pending line already: it now reads as sent.
-        if (w.ids.has(e.id) && this.editLine(w, e.id, e.body)) return;
-        this.addLine(w, { time: this.now(), from: 'me', body: e.body, kind: 'sent', encryption: e.encryption, id: e.id });
-        return;
-      }
-      case 'pending':
-        this.addLine(this.openWindow(e.to), { time: this.now(), from: 'me', body: `[pending] ${e.body}`, kind: 'sent', id: e.id });
-        return;
-      case 'chat':
-        this.onChat(e);
-        return;
-      case 'status': {
-        this.status = { state: e.status, ...(e.jid ? { jid: e.jid } : {}), ...(e.retry_in !== undefined ? { retryIn: e.retry_in } : {}) };
-        this.addLine(this.wins.get(1)!, this.eventLine(e));
-        return;
-      }
-      case 'trust': {
-        const w = this.chatWindow(e.jid);
-        if (w) w.trusted = e.state === 'trusted' || e.state === 'verified';
-        this.addLine(this.windowFor(e.jid), this.eventLine(e));
-        return;
-      }
-      case 'error':
-        this.addLine(this.windowFor(e.from), this.eventLine(e));
-        return;
-      case 'warning':
-        this.addLine(this.windowFor(e.jid), this.eventLine(e));
-        return;
-      case 'device':
-        this.addLine(this.windowFor(e.jid), this.eventLine(e));
-        return;
-      case 'subscription':
-        this.addLine(this.windowFor(e.from), this.eventLine(e));
-        return;
-      case 'info':
-        this.addLine(this.wins.get(1)!, this.eventLine(e));
-        return;
-      case 'chatstate':
-      case 'presence':
-        this.onContactState(e);
-        return;
-      case 'receipt':
-        return; // not shown: a line per delivered message would drown the chat
-      case 'correction':
-      case 'retraction':
-        this.onEdit(e);
-        return;
-      case 'room':
-      case 'occupant':
-      case 'subject':
-        // Room events go to the room's window once it is open (joined opens it), else the console.
-        this.addLine(this.windowFor(e.room), this.eventLine(e));
-        return;
-      case 'invite':
-        this.addLine(this.wins.get(1)!, this.eventLine(e));
-        return;
-      case 'progress':
-        this.addLine(this.wins.get(1)!, this.eventLine(e));
-        return;
-      case 'file':
-        this.addLine(this.windowFor(e.jid), this.eventLine(e));
-        return;
-      default: {
-        const never: never = e;
-        this.addLine(this.wins.get(1)!, this.eventLine(never));
-      }
-    }
+    routeEvent(this, e);
   }
 
-  private isOwn(jid: string | undefined): boolean {
+  isOwn(jid: string | undefined): boolean {
     return !!jid && !!this.status.jid && bare(jid) === bare(this.status.jid);
   }
 
   /** Rewrites a recent line by message id (corrections only ever target recent messages). */
-  private editLine(w: Window, id: string, body: string, newId?: string): boolean {
+  editLine(w: Window, id: string, body: string, newId?: string): boolean {
     if (!rewriteLine(w, id, body, newId)) return false;
     this.changed();
     return true;

@@ -1,6 +1,7 @@
 // A CoreApi that records every call, for command tests.
 import type { ContactView, StatusShow } from '../../src/core/api.js';
 import type { AccountSettings, ChatState, CoreApi, DeviceView, OmemoPolicy, TrustMode, XchatEvent } from '../../src/core/api.js';
+import type { TrustState } from '../../src/omemo/store.js';
 
 export type Call = [string, ...unknown[]];
 
@@ -132,6 +133,11 @@ export class FakeCore implements CoreApi {
   }
   knownFingerprints(jid: string) {
     return this.fps[jid] ?? [];
+  }
+  /** What contactTrust answers per bare JID (the title bar's label). */
+  trustOf: Record<string, TrustState> = {};
+  async contactTrust(jid: string) {
+    return this.trustOf[jid];
   }
   async omemoDevices(jid?: string) {
     this.rec('omemoDevices', jid);

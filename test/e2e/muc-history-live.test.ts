@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { startProsody, type Lab } from '../lab/prosody.js';
 import { startPeer, type Peer, type PeerEvent } from '../helpers/peer.js';
 import { startXchat, type XchatProc, type XEvent } from '../helpers/xchat.js';
+import { searchHead } from '../../src/ui/search-text.js';
+import type { XchatEvent } from '../../src/core/api.js';
 
 const canRun = existsSync('/usr/bin/python3') && existsSync('/usr/bin/prosody');
 
@@ -36,17 +38,13 @@ describe.skipIf(!canRun)('group chat history and room archive catch-up (live)', 
     await x.waitFor((e) => done(e) && x.events.indexOf(e) >= mark, 20_000, what);
     return since(x, mark);
   };
-  const searchCount = (text: string) => (e: XEvent) => e.event === 'info' && e.message.includes(`with "${text}"`);
-  /** /search TEXT (its results follow its info line): the events up to a second, sentinel search. */
-  let sentinels = 0;
+  /** /search ARGS: its one 'search' event, the hits and the head line a reader sees. */
   const search = async (x: XchatProc, args: string, text: string): Promise<{ info: string; bodies: XEvent[] }> => {
-    const s = `sentinel${++sentinels}`;
     const mark = x.events.length;
     x.send(`/search ${args}`);
-    x.send(`/search all ${s}`);
-    const end = await x.waitFor((e) => searchCount(s)(e) && x.events.indexOf(e) >= mark, 20_000, `search ${text}`);
-    const evs = x.events.slice(mark, x.events.indexOf(end));
-    return { info: evs.find(searchCount(text))!.message, bodies: evs.filter((e) => e.event === 'message') };
+    const e = await x.waitFor((ev) => ev.event === 'search' && ev.text === text && x.events.indexOf(ev) >= mark, 20_000, `search ${text}`);
+    const found = e as Extract<XchatEvent, { event: 'search' }>;
+    return { info: searchHead(found), bodies: found.hits };
   };
 
   beforeAll(async () => {
@@ -151,6 +149,6 @@ describe.skipIf(!canRun)('group chat history and room archive catch-up (live)', 
     await a.waitFor((e) => e.event === 'retraction', 20_000, 'retraction');
     const after = await search(a, 'all retract-me-secret', 'retract-me-secret');
     expect(after.bodies).toEqual([]);
-    expect(after.info).toContain('0 stored messages');
+    expect(after.info).toContain('no stored message with "retract-me-secret"');
   }, 120_000);
 });

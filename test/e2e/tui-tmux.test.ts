@@ -74,9 +74,9 @@ describe.skipIf(!canRun)('the TUI in a real terminal (tmux, live)', () => {
     expect(squash(refused)).toContain(bob.ready.fingerprint);
     expect(title(refused)).not.toContain('[trusted]');
 
-    // Trusted: the next line goes out encrypted, bob's echo comes back on screen.
+    // Trusted (/omemo trust verifies): the next line goes out encrypted, bob's echo comes back on screen.
     await tty.line(`/omemo trust ${bobJid} ${bob.ready.fingerprint}`);
-    await tty.waitFor((s) => title(s).includes('[trusted]'), 20_000, '[trusted] in the title bar');
+    await tty.waitFor((s) => title(s).includes('[verified]'), 20_000, '[verified] in the title bar');
     await tty.line('hello-bob');
     const got = await bob.waitFor((e) => e.event === 'message' && e.body === 'hello-bob', 30_000);
     expect(got.encrypted).toBe(true);

@@ -24,8 +24,9 @@ describe('title bar', () => {
     expect(t.lines()[0].trim()).toBe('xchat console - alice@localhost online');
   });
 
-  it('OMEMO trusted, OMEMO untrusted and unencrypted chats', async () => {
+  it('OMEMO trusted, OMEMO untrusted and unencrypted chats: the label follows the contact', async () => {
     const t = setup({ rows: 10, columns: 80 });
+    t.core.trustOf = { 'bob@localhost': 'trusted', 'carol@localhost': 'untrusted' };
     t.core.emit(msg('bob@localhost', 'hi'));
     t.core.emit(msg('carol@localhost', 'psst', { trust: 'untrusted' }));
     t.core.emit(msg('dave@localhost', 'plain', { encryption: 'none', trust: undefined }));
@@ -37,16 +38,22 @@ describe('title bar', () => {
     await type(t, ALT('4'));
     expect(t.lines()[0].trim()).toBe('dave@localhost [unencrypted]');
     expect(t.frame()).toContain('[unencrypted] dave@localhost: plain');
-    // A trust event changes the state shown.
+    // A trust event changes the state shown: the contact's, whatever device a message came from.
+    t.core.trustOf['carol@localhost'] = 'verified';
     t.core.emit({ event: 'trust', jid: 'carol@localhost', fingerprint: 'ab'.repeat(32), state: 'verified' });
     await type(t, ALT('3'));
-    expect(t.lines()[0].trim()).toBe('carol@localhost [OMEMO] [trusted]');
+    expect(t.lines()[0].trim()).toBe('carol@localhost [OMEMO] [verified]');
+    t.core.emit(msg('carol@localhost', 'from an undecided device', { trust: 'undecided' }));
+    await tick();
+    expect(t.lines()[0].trim()).toBe('carol@localhost [OMEMO] [verified]');
+    expect(t.frame()).toContain('[undecided] carol@localhost: from an undecided device');
   });
 });
 
 describe('status bar', () => {
   it('shows the time, the window numbers, unread counts and activity', async () => {
     const t = setup({ rows: 10, columns: 100 });
+    t.core.trustOf = { 'bob@localhost': 'trusted' };
     t.core.emit(msg('bob@localhost', '1'));
     t.core.emit(msg('bob@localhost', '2'));
     t.core.emit(msg('bob@localhost', '3'));

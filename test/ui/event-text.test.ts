@@ -39,6 +39,7 @@ const EXAMPLES: { [K in XchatEvent['event']]: Extract<XchatEvent, { event: K }>[
   retraction: [{ event: 'retraction', from: 'bob@x/r', to: 'me@x', id: 'i1' }],
   progress: [{ event: 'progress', id: 'f', direction: 'upload', file: 'a.txt', bytes: 5, total: 10 }],
   file: [{ event: 'file', action: 'saved', jid: 'bob@x', path: '/tmp/a.txt', url: 'aesgcm://h/a', size: 10, encryption: 'omemo' }],
+  search: [{ event: 'search', text: 'pizza', chat: 'bob@x', hits: [{ event: 'message', from: 'bob@x/r', to: 'me@x', body: 'I like pizza', encryption: 'omemo', stamp, archived: true }] }],
 };
 const ALL = Object.values(EXAMPLES).flat() as XchatEvent[];
 
@@ -62,6 +63,7 @@ describe('readable text of every event', () => {
     const lines = wm.list().flatMap((w) => w.lines.map((l) => l.body));
     expect(lines.length).toBeGreaterThan(10);
     for (const l of lines) expect(l).not.toMatch(/^\s*\{|"event"/);
-    expect(lines).toContain('* joined r@m as me, OMEMO');
+    // In the TUI a room's events are in its window, in Profanity's words.
+    expect(lines).toContain('-> You have joined the room as me, messages are encrypted with OMEMO');
   });
 });

@@ -3,7 +3,7 @@ import { render } from 'ink-testing-library';
 import type { CoreApi, XchatEvent } from '../../src/core/api.js';
 import { CommandEngine } from '../../src/commands/engine.js';
 import { WindowManager } from '../../src/ui/windows.js';
-import { App } from '../../src/ui/App.js';
+import { App, type ThemeSource } from '../../src/ui/App.js';
 import type { SecretPrompt } from '../../src/ui/secret-prompt.js';
 import { FakeCore } from '../commands/fake-core.js';
 
@@ -13,7 +13,7 @@ export const NOW = new Date(2024, 4, 1, 21, 3, 0).getTime();
 // eslint-disable-next-line no-control-regex
 export const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;]*m/g, '');
 
-export function setup(opts: { rows?: number; columns?: number; knownJids?: string[]; secret?: SecretPrompt } = {}) {
+export function setup(opts: { rows?: number; columns?: number; knownJids?: string[]; secret?: SecretPrompt; themes?: ThemeSource } = {}) {
   const core = new FakeCore();
   const windows = new WindowManager({ core, now: () => NOW });
   windows.attach(core);
@@ -35,6 +35,7 @@ export function setup(opts: { rows?: number; columns?: number; knownJids?: strin
       {...(opts.columns !== undefined ? { columns: opts.columns } : {})}
       now={() => NOW}
       {...(opts.secret ? { secret: opts.secret } : {})}
+      {...(opts.themes ? { themes: opts.themes } : {})}
     />,
   );
   const frame = () => strip(r.lastFrame());

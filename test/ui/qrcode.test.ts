@@ -64,3 +64,21 @@ describe('/omemo qrcode drawing', () => {
     expect(m.every((row) => row[0] && row[1] && row[row.length - 1] && row[row.length - 2])).toBe(true);
   });
 });
+
+describe('a QR code that does not fit the terminal', () => {
+  it('says so, with the columns and rows it needs; nothing when it fits or the size is unknown', async () => {
+    const { qrDoesNotFit } = await import('../../src/commands/ux-commands.js');
+    const uri = buildOmemoUri('alice@example.org', [
+      { deviceId: 1234567, fingerprint: 'ab'.repeat(32) },
+      { deviceId: 7654321, fingerprint: 'cd'.repeat(32) },
+    ]);
+    const qr = renderQr(uri);
+    const width = Math.max(...qr.split('\n').map((r) => [...r].length));
+    const height = qr.split('\n').length;
+    const said = qrDoesNotFit(qr, { columns: 60, rows: 15 });
+    expect(said).toContain(`needs at least ${width + 9} columns and ${height + 3} rows`);
+    expect(said).toContain('60×15');
+    expect(qrDoesNotFit(qr, { columns: width + 9, rows: height + 3 })).toBeUndefined();
+    expect(qrDoesNotFit(qr, undefined)).toBeUndefined();
+  });
+});

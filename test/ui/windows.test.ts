@@ -71,7 +71,8 @@ describe('WindowManager', () => {
       ['bob@localhost', 'one', 'message', 'omemo', 'trusted'],
       ['bob@localhost', 'two', 'message', 'omemo', 'trusted'],
     ]);
-    expect(bob.trusted).toBe(true);
+    // The trust label follows the contact (the core's contactTrust), not a message's device.
+    expect(bob.trust).toBeUndefined();
     expect(bob.encryption).toBe('omemo');
   });
 
@@ -126,15 +127,20 @@ describe('WindowManager', () => {
     expect(wm.cycle(-1).num).toBe(3);
   });
 
-  it('errors/warnings/trust about a JID go to its window if open, else the console', () => {
-    const wm = new WindowManager();
+  it('errors/warnings/trust about a JID go to its window if open, else the console', async () => {
+    const trust = new Map<string, 'untrusted' | 'trusted'>([['bob@localhost', 'trusted']]);
+    const wm = new WindowManager({ core: { ...fakeCore(), contactTrust: async (jid: string) => trust.get(jid) } });
     wm.handle({ event: 'error', message: 'cannot decrypt', from: 'dave@localhost/x' });
     wm.handle(msg('bob@localhost', 'x'));
     wm.handle({ event: 'error', message: 'bad', from: 'bob@localhost/phone' });
+    await Promise.resolve();
+    expect(wm.get(2)!.trust).toBe('trusted');
+    trust.set('bob@localhost', 'untrusted');
     wm.handle({ event: 'trust', jid: 'bob@localhost', fingerprint: 'ab'.repeat(32), state: 'untrusted' });
     expect(wm.get(1)!.lines.map((l) => l.kind)).toEqual(['error']);
     expect(wm.get(2)!.lines.map((l) => l.kind)).toEqual(['message', 'error', 'info']);
-    expect(wm.get(2)!.trusted).toBe(false);
+    await Promise.resolve();
+    expect(wm.get(2)!.trust).toBe('untrusted');
   });
 
   it('unknown event kinds become info lines instead of being lost', () => {

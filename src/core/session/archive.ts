@@ -7,7 +7,6 @@ import type { XchatEvent } from '../api.js';
 import type { ArchivePage, IncomingMessage, XmppPort } from '../ports.js';
 import { logged, settled } from '../../lib/diagnostics.js';
 import type { HistoryCore } from '../history.js';
-import { rowToEvent } from '../history.js';
 import { bareJid as bareOf } from '../../lib/jid.js';
 
 export const CATCH_UP_PAGE = 250;
@@ -94,49 +93,5 @@ async function readPages(d: CatchUpDeps, query: NonNullable<XmppPort['mamQuery']
 
 export function awaySummary(counts: Map<string, number>): XchatEvent[] {
   return [...counts].map(([jid, n]) => ({ event: 'info', message: `${n} message${n === 1 ? '' : 's'} from ${jid} while you were away` }));
-}
-
-/**
- * One page of older messages with `peer` before the oldest we have. Encrypted messages that are
- * not in local history are not decrypted: the ratchet has moved on, and an old PreKey message
- * must never replace a live session. Returns the events to show, oldest first.
- */
-export async function fetchOlder(
-  xmpp: XmppPort,
-  history: HistoryCore,
-  account: string,
-  peer: string,
-  cursor: string | undefined,
-): Promise<{ events: XchatEvent[]; first?: string; complete: boolean; unreadable: number }> {
-  if (!xmpp.mamQuery) throw new Error('the message archive is not available');
-  const before = cursor ?? history.port?.oldestServerId(account, peer) ?? '';
-  const page = await xmpp.mamQuery({ with: peer, before, max: OLDER_PAGE });
-  const events: XchatEvent[] = [];
-  let unreadable = 0;
-  for (const m of page.messages) {
-    const row = history.find(m);
-    if (row) {
-      events.push(rowToEvent(row));
-      continue;
-    }
-    if (m.encrypted || m.body === undefined || m.type === 'error') {
-      unreadable++;
-      continue;
-    }
-    const e = {
-      event: 'message' as const,
-      from: m.from,
-      to: m.to,
-      body: m.body,
-      encryption: 'none' as const,
-      ...(m.id ? { id: m.id } : {}),
-      stamp: m.stamp ?? new Date().toISOString(),
-      ...(bareOf(m.from) === account ? { carbon: 'sent' as const } : {}),
-      archived: true,
-    };
-    history.storeOlder(m, e);
-    events.push(e);
-  }
-  return { events, ...(page.first ? { first: page.first } : {}), complete: page.complete || page.count === 0, unreadable };
 }
 

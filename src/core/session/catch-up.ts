@@ -22,7 +22,7 @@ import type { OmemoManager } from '../../omemo/manager.js';
 import { logged, reportCaught } from '../../lib/diagnostics.js';
 import type { Incoming } from './incoming.js';
 import type { OmemoIo } from './omemo-io.js';
-import { awaySummary, catchUp, fetchOlder, type PageBatch } from './archive.js';
+import { awaySummary, catchUp, type PageBatch } from './archive.js';
 
 /** What a page shows: held until the page is stored, dropped when it is not. */
 const PAGE_EVENTS = new Set<XchatEvent['event']>(['message', 'correction', 'retraction', 'receipt']);
@@ -38,8 +38,6 @@ export async function replayJournal(hist: Pick<HistoryCore, 'sessionJournal' | '
 export class CatchUp {
   /** Live messages held back while the archive is read. */
   private holding?: IncomingMessage[];
-  /** Per window: the archive id where the next /history older page ends. */
-  private readonly olderCursor = new Map<string, string>();
 
   constructor(
     private readonly ctx: SessionContext,
@@ -124,17 +122,5 @@ export class CatchUp {
         this.ctx.releaseEvents(false);
       },
     };
-  }
-
-  /** PageUp at the top of a window: the next older page from the server archive. */
-  async older(chat: string): Promise<void> {
-    const link = this.ctx.online();
-    const r = await fetchOlder(link.xmpp, this.hist, link.jid, chat, this.olderCursor.get(chat));
-    if (r.first) this.olderCursor.set(chat, r.first);
-    for (const e of r.events) this.ctx.emit(e);
-    if (r.unreadable > 0) {
-      this.ctx.info(`${r.unreadable} older encrypted message${r.unreadable === 1 ? '' : 's'} with ${chat} cannot be shown: not in local history, and OMEMO keys are not kept for old messages`);
-    }
-    if (r.complete) this.ctx.info(`no older messages with ${chat} in the archive`);
   }
 }

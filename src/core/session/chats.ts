@@ -57,8 +57,16 @@ export class Chats {
       return;
     }
     const known = this.modes.get(chat);
-    if (known || !this.ctx.connected) {
-      this.ctx.emit({ event: 'chat', jid: chat, encryption: known ?? 'none' });
+    if (known) {
+      this.ctx.emit({ event: 'chat', jid: chat, encryption: known });
+      return;
+    }
+    if (!this.ctx.connected) {
+      // Offline: what is known already (stored choice, policy, devices seen before), else "pending".
+      this.ctx
+        .track(this.offlineEncryption(chat))
+        .then((encryption) => this.ctx.emit({ event: 'chat', jid: chat, encryption: encryption ?? 'none', ...(encryption ? {} : { pending: true as const }) }))
+        .catch((e) => this.ctx.emit({ event: 'warning', jid: chat, message: errText(e) }));
       return;
     }
     // Announce the mode the next message will really use (policy, stored choice, published devices).
@@ -66,6 +74,17 @@ export class Chats {
       .track(this.ctx.queue.run(() => this.encryptionOf(chat)))
       .then((encryption) => this.ctx.emit({ event: 'chat', jid: chat, encryption }))
       .catch((e) => this.ctx.emit({ event: 'warning', jid: chat, message: errText(e) }));
+  }
+
+  /** The mode a chat opened offline will use, from what is known without the server; undefined: not known yet. */
+  private async offlineEncryption(jid: string): Promise<Encryption | undefined> {
+    const chosen = await this.ctx.deps.accounts.getChatPolicy(jid);
+    const stored = this.ctx.account ? (await this.ctx.account.omemo.listDevices(jid)).filter((d) => d.active).length : undefined;
+    const count = this.deviceLists.cached(jid)?.length ?? (stored ? stored : undefined);
+    const decision = decideEncryption({ ...(chosen ? { chosen } : {}), policy: this.ctx.policy, ...(count !== undefined ? { devices: { count } } : {}) });
+    // Under 'automatic' with no device list seen yet, "none" would only mean "not known".
+    if (decision === 'refuse' || (decision === 'none' && !chosen && this.ctx.policy === 'automatic' && count === undefined)) return undefined;
+    return decision;
   }
 
   /** The mode the next message to `jid` uses; throws when that cannot be told safely. */

@@ -13,7 +13,7 @@ export function explainFetchError(jid: string, e: unknown): Error {
   const cond = (e as { condition?: string } | null)?.condition;
   if (cond === 'forbidden') {
     return new Error(
-      `the server refused to show ${jid}'s OMEMO keys (forbidden): their client publishes its keys only to contacts with a presence subscription (Profanity does this). Fix: /sub request ${jid} and have them accept it (and /sub allow theirs), then send again.`,
+      `the server refused to show ${jid}'s OMEMO keys (forbidden): their client publishes its keys only to contacts with a presence subscription (Profanity does this). Fix: /sub request ${jid} and have them accept it (and accept their request with /sub allow ${jid}), then send again.`,
     );
   }
   if (cond === 'item-not-found') {

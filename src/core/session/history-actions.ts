@@ -1,5 +1,6 @@
 // /history and /search over local history, and its logging mode: they work offline, on the
 // default account's history.
+import type { MessageEvent } from '../api.js';
 import type { HistoryCore, LoggingMode } from '../history.js';
 import type { SessionContext } from './context.js';
 import type { Identity } from './identity.js';
@@ -25,9 +26,14 @@ export class HistoryActions {
   async search(text: string, opts: { all?: boolean; jid?: string }): Promise<void> {
     await this.identity.require();
     const w = opts.all ? undefined : this.ctx.chatFor(opts.jid, '/search (or /search all TEXT)');
-    const events = this.hist.search(text, w);
-    this.ctx.info(`${events.length} stored message${events.length === 1 ? '' : 's'} with "${text}"${w ? ` in ${w}` : ''}`);
-    for (const e of events) this.ctx.emit(e);
+    const hits = this.hist.search(text, w).filter((e): e is MessageEvent => e.event === 'message');
+    this.ctx.emit({ event: 'search', text, ...(w ? { chat: w } : {}), hits });
+  }
+  /** A few stored messages before and after `stamp` in a window: where a search hit sits. */
+  async around(jid: string, stamp: string, n = 10): Promise<void> {
+    await this.identity.require();
+    const chat = this.ctx.chatFor(jid, '/search open');
+    for (const e of [...this.hist.around(chat, { before: stamp }, n), ...this.hist.around(chat, { after: stamp }, n)]) this.ctx.emit(e);
   }
   async logging(mode?: LoggingMode): Promise<LoggingMode> {
     await this.identity.require();

@@ -7,6 +7,7 @@ import { normalizeFingerprint } from '../../lib/fingerprint.js';
 import { bareJid } from '../../lib/jid.js';
 import { describeVerify, planVerify, type VerifyPlan } from '../verify-uri.js';
 import { renderQr } from '../qrcode.js';
+import { contactTrust as summarizeTrust } from '../trust-ux.js';
 import type { MucCore } from '../muc/index.js';
 import type { SessionContext } from './context.js';
 import { explainFetchError, type DeviceLists } from './device-lists.js';
@@ -32,12 +33,22 @@ export class OmemoCommands {
     return { deviceId, fingerprint, created };
   }
 
+  /** Fingerprints of a contact's devices; ours (no JID, or our own): every device of the account. */
   async fingerprint(jid?: string): Promise<DeviceView[]> {
+    const { jid: own } = await this.identity.require();
+    if (!jid || bareJid(jid) === own) return this.devices(own);
+    return this.deviceViews(bareJid(jid));
+  }
+
+  /** The contact's trust over all their known devices, from what is stored (nothing fetched). */
+  async contactTrust(jid: string): Promise<TrustState | undefined> {
+    const omemo = this.ctx.account?.omemo;
+    return omemo ? summarizeTrust(await omemo.listDevices(bareJid(jid))) : undefined;
+  }
+
+  /** Every known device of `b` (its list and keys refreshed first when online). */
+  private async deviceViews(b: string): Promise<DeviceView[]> {
     const { jid: own, omemo } = await this.identity.require();
-    if (!jid) {
-      return [{ jid: own, deviceId: await omemo.ownDeviceId(), fingerprint: await omemo.ownFingerprint(), trust: 'verified', active: true, own: true }];
-    }
-    const b = bareJid(jid);
     const link = this.ctx.onlineOrUndefined();
     if (link) {
       // Learn identities of devices we have no session with yet, so there is something to trust.
@@ -117,7 +128,7 @@ export class OmemoCommands {
   async devices(jid?: string): Promise<DeviceView[]> {
     const { jid: own, omemo } = await this.identity.require();
     const b = jid ? bareJid(jid) : own;
-    const list = await this.fingerprint(b);
+    const list = await this.deviceViews(b);
     if (b === own) {
       // This device's key is ours, not learned from a bundle: fill it in.
       const self: DeviceView = { jid: b, deviceId: await omemo.ownDeviceId(), fingerprint: await omemo.ownFingerprint(), trust: 'verified', active: true, own: true };

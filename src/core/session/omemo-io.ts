@@ -68,7 +68,7 @@ export class OmemoIo {
 
   /** Once per change of who cannot read, not on every message (trust-ux.ts). */
   private warnUnreachable(req: EncryptRequest, skipped: RecipientReport[], unable: string[]): void {
-    const warn = this.unreachable.check(req.chat, skipped);
+    const warn = this.unreachable.check(req.chat, skipped, this.ctx.account?.jid);
     if (!warn) return;
     const none = req.room && unable.length > 0 ? ` (no usable device for ${unable.join(', ')})` : '';
     this.ctx.warn(`${warn.message}${none}`, { jid: req.chat, devices: warn.devices });
@@ -87,7 +87,7 @@ export class OmemoIo {
       if (isOmemoError(e, 'no-key-for-us')) {
         if (req.el.payload === undefined) return undefined; // key transport for other devices only
         const own = { deviceId: await m.ownDeviceId(), fingerprint: await m.ownFingerprint() };
-        this.ctx.error(notForThisDeviceText(who, req.el.sid, own), req.from, 'no-key-for-us');
+        this.ctx.error(notForThisDeviceText(who, req.el.sid, own, req.sender === this.ctx.account?.jid), req.from, 'no-key-for-us');
         return undefined;
       }
       this.ctx.error(`could not decrypt message from ${who} (device ${req.el.sid}): ${errText(e)}`, req.from, e instanceof OmemoError ? e.code : 'error');
