@@ -29,7 +29,6 @@ export function createXmppPort(defaults: { ca?: string; hold?: boolean; keepaliv
         ...(opts.tlsPin ? { tlsPin: opts.tlsPin } : {}),
         ...(opts.proxy ? { proxy: opts.proxy } : {}),
         ...(opts.scramKeys ? { scramKeys: opts.scramKeys } : {}),
-        readsArchive: true, // the session's catch-up reads our archive after every new login
         ...(opts.resume ? { resume: opts.resume as ReturnType<XmppSession['takeResumption']> } : {}),
         ...(defaults.ca ? { ca: defaults.ca } : {}),
         ...(defaults.keepalive ? { keepalive: defaults.keepalive } : {}),

@@ -138,7 +138,7 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
     const { capsHash } = await this.login(c, target, connectError, opts.resume);
     this.online = true;
     // A resumed session kept its roster, carbons and presence on the server.
-    if (!this.resumed) await this.afterLogin(c, capsHash, opts.readsArchive === true);
+    if (!this.resumed) await this.afterLogin(c, capsHash);
     this.keepalive = new Keepalive({ iq: (type, child, to, ms) => this.iq(type, child, to, ms), dead: (why) => void this.linkDead(c, why) }, opts.keepalive);
     this.keepalive.start();
     this.emit('online', { jid: this.jid, resumed: this.resumed });
@@ -194,22 +194,11 @@ export class XmppSession extends EventEmitter<XmppEvents> implements XmppStream 
   }
 
   /** Roster, carbons, initial presence; 'online' waits until the server reflects our presence. */
-  /**
-   * Tells the server we read the archive ourselves, before our initial presence: an archive query
-   * makes Prosody (mod_mam) skip pushing the offline copies of archived messages, which the
-   * catch-up reads anyway — thousands of stanzas twice, and the presence echo behind them. A
-   * server without an archive answers with an error: then offline messages come as before.
-   */
-  private async claimArchive(): Promise<void> {
-    await this.mam.query({ before: '', max: 1 }).catch(logged('xmpp: no archive to read: offline messages come as pushed'));
-  }
-
-  private async afterLogin(c: Client, capsHash: Promise<void>, readsArchive: boolean): Promise<void> {
+  private async afterLogin(c: Client, capsHash: Promise<void>): Promise<void> {
     try {
       await capsHash; // initial presence carries the caps hash
       await this.roster.fetch();
       await this.carbons.enable();
-      if (readsArchive) await this.claimArchive();
       // 'online' means deliverable: wait until the server reflects our initial presence back,
       // otherwise a message sent to our bare JID right now could still miss this resource.
       const echoed = new Promise<void>((resolve) => {

@@ -33,8 +33,6 @@ export interface ConnectOptions {
   proxy?: string;
   /** When a quiet link is pinged and given up (keepalive.ts); tests shorten it. */
   keepalive?: KeepaliveOptions;
-  /** The caller reads the archive after login (catch-up): the server need not push offline copies. */
-  readsArchive?: boolean;
   /** The lost stream to resume (XEP-0198) instead of starting a new session, when the server still has it. */
   resume?: SmResumption;
   /** Salted SCRAM keys kept between logins (never the password); without it PBKDF2 runs each time. */
