@@ -172,12 +172,13 @@ export function encodeOmemoMessage(m: OmemoMessage): Uint8Array {
   checkUint32('n', m.n);
   checkUint32('pn', m.pn);
   if (m.dhPub.length !== KEY_LENGTH) throw new OmemoError('invalid-input', 'dh_pub must be 32 bytes');
-  return protoTypes().OMEMOMessage.encode({ n: m.n, pn: m.pn, dh_pub: m.dhPub, ciphertext: m.ciphertext }).finish();
+  // Copies: protobufjs returns Buffers carved from a shared pool.
+  return new Uint8Array(protoTypes().OMEMOMessage.encode({ n: m.n, pn: m.pn, dh_pub: m.dhPub, ciphertext: m.ciphertext }).finish());
 }
 
 export function encodeAuthenticated(mac: Uint8Array, messageBytes: Uint8Array): Uint8Array {
   if (mac.length !== MAC_LENGTH) throw new OmemoError('invalid-input', `MAC must be ${MAC_LENGTH} bytes`);
-  return protoTypes().OMEMOAuthenticatedMessage.encode({ mac, message: messageBytes }).finish();
+  return new Uint8Array(protoTypes().OMEMOAuthenticatedMessage.encode({ mac, message: messageBytes }).finish());
 }
 
 function readOmemoMessage(bytes: Uint8Array): OmemoMessage {
@@ -224,7 +225,7 @@ export function encodeKeyExchange(k: KeyExchange, authenticated: Uint8Array): Ui
   w.uint32((3 << 3) | 2).bytes(k.identityKey);
   w.uint32((4 << 3) | 2).bytes(k.ephemeralKey);
   w.uint32((5 << 3) | 2).bytes(authenticated);
-  return w.finish();
+  return new Uint8Array(w.finish());
 }
 
 export function decodeKeyExchange(data: Uint8Array): DecodedKeyExchange {
