@@ -65,6 +65,8 @@ describe('SCE envelope', () => {
       '',
       `<body xmlns='jabber:client'>hi</body>`,
       `<envelope xmlns='urn:xmpp:sce:0'><content/></envelope>`,
+      `<envelope xmlns='urn:xmpp:sce:0'><content xmlns='urn:xmpp:sce:1'><body xmlns='jabber:client'>hi</body></content></envelope>`,
+      `<message xmlns='jabber:client'><content xmlns='urn:xmpp:sce:1'><body>hi</body></content></message>`,
       env('<rpad>x</rpad>'),
       env('<content/><content/>'),
       env("<content/><from jid='a@x'/><from jid='b@x'/>"),
@@ -104,6 +106,10 @@ describe('strict XML reader', () => {
       `<a>${'<a>'.repeat(70)}${'</a>'.repeat(70)}</a>`,
     ];
     for (const xml of bad) expect(code(() => parseXml(xml)), xml).toBe('bad-envelope');
+    // Refused for what they are, not by accident of what follows.
+    for (const xml of [`<e><!-- c --></e>`, `<e><!DOCTYPE e></e>`, `<e><?pi?></e>`]) {
+      expect(() => parseXml(xml)).toThrow(/comments, DTDs and processing instructions are not allowed/);
+    }
   });
 
   it('resolves namespaces, normalizes attribute white space and end of lines, and serializes back', () => {

@@ -7,8 +7,8 @@ import { MemoryOmemoStore } from '../../src/omemo/memory-store.js';
 import { ownBundle2, pickBundle2 } from '../../src/omemo/omemo2/bundle.js';
 import { ownEd25519Identity } from '../../src/omemo/omemo2/identity.js';
 import { encryptKey, hasSession, initSession, openKey } from '../../src/omemo/omemo2/session.js';
-import { MAX_SKIP } from '../../src/omemo/omemo2/ratchet.js';
-import { decodeAuthenticated, decodeKeyExchange, encodeAuthenticated, encodeKeyExchange, encodeOmemoMessage } from '../../src/omemo/omemo2/wire.js';
+import { MAX_SKIP, ratchetDecrypt } from '../../src/omemo/omemo2/ratchet.js';
+import { decodeAuthenticated, decodeKeyExchange, decodeStoredSession, encodeAuthenticated, encodeKeyExchange, encodeOmemoMessage } from '../../src/omemo/omemo2/wire.js';
 import { generateKeyPair } from '../../src/omemo/primitives.js';
 
 const te = new TextEncoder();
@@ -85,9 +85,10 @@ describe('OMEMO 2 sessions', () => {
       const [from, to] = round % 2 === 0 ? [bob, alice] : [alice, bob];
       const ms = [];
       for (let i = 0; i < 3; i++) ms.push(await send(from, to, `r${round} m${i}`));
-      // The last one first; the others wait until after the next DH step (pn keeps their keys).
-      expect((await receive(to, from, ms[2])).text).toBe(`r${round} m2`);
-      late.push({ m: ms[0], text: `r${round} m0` }, { m: ms[1], text: `r${round} m1` });
+      // The first one now; the others wait until after the next DH step, when only the header's
+      // pn (3: the length of the sender's previous chain) says their keys must be kept.
+      expect((await receive(to, from, ms[0])).text).toBe(`r${round} m0`);
+      late.push({ m: ms[1], text: `r${round} m1` }, { m: ms[2], text: `r${round} m2` });
     }
     const alicesOwn = new Set(late.filter((_, i) => Math.floor(i / 2) % 2 === 1));
     for (const l of late.reverse()) {
@@ -113,6 +114,18 @@ describe('OMEMO 2 sessions', () => {
     const msg = auth.message;
     await refused(alice, bob, encodeAuthenticated(auth.mac, encodeOmemoMessage({ ...msg, pn: msg.pn + 1 })), false, 'bad-mac');
     expect((await receive(alice, bob, m)).text).toBe('x');
+  });
+
+  it('the ratchet itself changes nothing when a message does not verify', async () => {
+    const { alice, bob } = await pair();
+    await receive(bob, alice, await send(alice, bob, 'hello'));
+    const m = decodeAuthenticated((await send(bob, alice, 'new chain')).data);
+    const state = decodeStoredSession((await alice.store.loadSession(bob.addr))!);
+    const before = structuredClone(state);
+    expect(() => ratchetDecrypt(state, { ...m, mac: flip(m.mac, 0) })).toThrow(expect.objectContaining({ code: 'bad-mac' }));
+    expect(state).toEqual(before);
+    expect(td.decode(ratchetDecrypt(state, m).plaintext)).toBe('new chain');
+    expect(state).not.toEqual(before);
   });
 
   it('a key exchange naming a used prekey or an unknown signed prekey is refused and builds nothing', async () => {
