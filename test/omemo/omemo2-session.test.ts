@@ -10,6 +10,8 @@ import { encryptKey, hasSession, initSession, openKey } from '../../src/omemo/om
 import { MAX_SKIP, ratchetDecrypt } from '../../src/omemo/omemo2/ratchet.js';
 import { decodeAuthenticated, decodeKeyExchange, decodeStoredSession, encodeAuthenticated, encodeKeyExchange, encodeOmemoMessage } from '../../src/omemo/omemo2/wire.js';
 import { generateKeyPair } from '../../src/omemo/primitives.js';
+import { encodeStoredSessionRecord } from '../../src/omemo/wire.js';
+import { addDiagnosticSink } from '../../src/lib/diagnostics.js';
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -166,6 +168,19 @@ describe('OMEMO 2 sessions', () => {
     // Bob has received message 0, so n = MAX_SKIP + 2 would need MAX_SKIP + 1 skipped keys.
     const far = encodeOmemoMessage({ ...plain.message, n: MAX_SKIP + 2 });
     await refused(bob, alice, encodeAuthenticated(plain.mac, far), false, 'too-far-ahead');
+  });
+
+  it('a stored record that is no OMEMO 2 session counts as none, and the diagnostics hear of it', async () => {
+    const { alice, bob } = await pair();
+    const entries: string[] = [];
+    const stop = addDiagnosticSink((e) => entries.push(`${e.level} ${e.where}: ${e.message}`));
+    try {
+      await alice.store.storeSession(bob.addr, encodeStoredSessionRecord({ formatVersion: 1, previous: [] }));
+      expect(await hasSession(alice.store, bob.addr)).toBe(false);
+      expect(entries).toEqual([expect.stringMatching(/^warn omemo2: stored session with bob@x\/\d+ is unreadable: .*not an OMEMO 2 session/)]);
+    } finally {
+      stop();
+    }
   });
 
   it('a new key exchange from the same device replaces the session (the peer started afresh)', async () => {

@@ -6,6 +6,7 @@
 //   looked up again; any other key exchange builds a new session that replaces the old one;
 // - every operation decodes the stored session afresh and stores it only on success, and the
 //   state that produced a ciphertext is stored before the ciphertext is returned.
+import { reportCaught } from '../../lib/diagnostics.js';
 import { OmemoError } from '../errors.js';
 import { equalBytes } from '../primitives.js';
 import type { DeviceAddress, OmemoStore, OwnIdentity } from '../store.js';
@@ -55,8 +56,10 @@ export async function hasSession(store: OmemoStore, addr: DeviceAddress): Promis
   if (!data) return false;
   try {
     return decodeStoredSession(data).sendingChainKey !== undefined;
-  } catch {
-    // Not an OMEMO 2 session (e.g. legacy's in a store both use): there is none to use.
+  } catch (e) {
+    // Not an OMEMO 2 session (corrupt, or legacy's in a slot both versions use): none to use here,
+    // and someone should know why a session is rebuilt.
+    reportCaught(`omemo2: stored session with ${addr.jid}/${addr.deviceId} is unreadable`, e, 'warn');
     return false;
   }
 }
