@@ -33,6 +33,11 @@ describe('SCE envelope', () => {
     expect(lengths.size).toBeGreaterThan(5);
   });
 
+  it('a body with characters XML cannot carry still makes an envelope that parses; line ends survive', () => {
+    const e = parseEnvelope(buildEnvelope({ body: 'a\u0001b\uFFFEc\r\nd\re', from: 'alice@x' }));
+    expect(e.body).toBe('a\uFFFDb\uFFFDc\r\nd\re');
+  });
+
   it('reads what other clients write: prefixes, entities, character references, CDATA, xml:lang bodies, other content', () => {
     const xml =
       `<?xml version='1.0' encoding='UTF-8'?>\n<s:envelope xmlns:s="urn:xmpp:sce:1">\r\n  <s:content>` +

@@ -8,7 +8,7 @@
 import { OmemoError } from '../errors.js';
 import { randomBytes } from '../primitives.js';
 import { bareJid, sameBareJid } from '../../lib/jid.js';
-import { escapeAttr, escapeText, parseXml, serializeXml, textOnly, type XmlElement } from './xml.js';
+import { XML_NS, escapeAttr, escapeText, parseXml, serializeXml, textOnly, type XmlElement } from './xml.js';
 
 export const NS_SCE = 'urn:xmpp:sce:1';
 export const NS_CLIENT = 'jabber:client';
@@ -86,7 +86,7 @@ function pickBody(elements: XmlElement[]): { body: string | null; rest: XmlEleme
   // A body left in the envelope's namespace is a sender's missing xmlns, still clearly a body.
   const isBody = (e: XmlElement) => e.name === 'body' && (e.ns === NS_CLIENT || e.ns === NS_SCE);
   const bodies = elements.filter(isBody);
-  const chosen = bodies.find((e) => !e.attrs.some((a) => a.name === 'lang')) ?? bodies[0];
+  const chosen = bodies.find((e) => !e.attrs.some((a) => a.name === 'lang' && a.ns === XML_NS)) ?? bodies[0];
   let body: string | null = null;
   if (chosen) body = textOnly(chosen) ?? bad('<body> must hold text only');
   return { body, rest: elements.filter((e) => !isBody(e)) };

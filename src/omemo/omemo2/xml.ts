@@ -87,10 +87,13 @@ class Parser {
     const raw = this.attributes();
     const scope = declare(parent, raw, (m) => this.fail(m));
     const el: XmlElement = { ...resolve(qname, scope, true, (m) => this.fail(m)), attrs: [], children: [] };
+    const expanded = new Set<string>();
     for (const a of raw) {
       if (a.qname === 'xmlns' || a.qname.startsWith('xmlns:')) continue;
       const { name, ns } = resolve(a.qname, scope, false, (m) => this.fail(m));
-      if (el.attrs.some((x) => x.name === name && x.ns === ns)) this.fail(`duplicate attribute ${a.qname}`);
+      const key = `${ns}\u0000${name}`;
+      if (expanded.has(key)) this.fail(`duplicate attribute ${a.qname}`);
+      expanded.add(key);
       el.attrs.push({ name, ns, value: a.value });
     }
     if (this.s.startsWith('/>', this.pos)) {
@@ -110,6 +113,8 @@ class Parser {
 
   private attributes(): RawAttr[] {
     const out: RawAttr[] = [];
+    // A set, not a scan: a megabyte of attributes must not cost quadratic time.
+    const seen = new Set<string>();
     for (;;) {
       const before = this.pos;
       this.skipSpace();
@@ -117,7 +122,8 @@ class Parser {
       if (c === '>' || c === '/' || c === undefined) return out;
       if (this.pos === before) this.fail('attributes must be separated by white space');
       const qname = this.qname();
-      if (out.some((a) => a.qname === qname)) this.fail(`duplicate attribute ${qname}`);
+      if (seen.has(qname)) this.fail(`duplicate attribute ${qname}`);
+      seen.add(qname);
       this.skipSpace();
       if (this.s[this.pos] !== '=') this.fail(`attribute ${qname} has no value`);
       this.pos++;
@@ -211,12 +217,18 @@ export function parseXml(text: string): XmlElement {
   return new Parser(text.replace(/\r\n?/g, '\n')).document();
 }
 
+/** Characters XML cannot carry at all become U+FFFD, so what we write always parses. */
+function xmlChars(s: string): string {
+  return s.replace(FORBIDDEN_CHARS_ALL, '\uFFFD');
+}
+const FORBIDDEN_CHARS_ALL = new RegExp(FORBIDDEN_CHARS.source, 'g');
+
 export function escapeText(s: string): string {
-  return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+  return xmlChars(s).replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
 }
 
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<>'"\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return xmlChars(s).replace(/[&<>'"\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** XML text of an element; a namespace is declared wherever it differs from the parent's. */
