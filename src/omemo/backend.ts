@@ -1,19 +1,27 @@
 // A protocol version of OMEMO as a backend (as python-omemo has oldmemo and twomemo): everything
-// that differs between versions — bundles, sessions, per-device key encryption, the payload — is
-// behind this interface, so the manager's device, identity and trust bookkeeping serves all of
-// them. Legacy OMEMO (eu.siacs.conversations.axolotl) is legacy-backend.ts.
+// that differs between versions — bundles, sessions, per-device key encryption, the payload and
+// what the payload holds — is behind this interface, so the manager's device, identity and trust
+// bookkeeping serves all of them. Legacy OMEMO (eu.siacs.conversations.axolotl) is
+// legacy-backend.ts, OMEMO 2 (urn:xmpp:omemo:2) omemo2-backend.ts.
 import type { Bundle } from './device.js';
 import type { DeviceAddress, OmemoStore } from './store.js';
+import type { XmlElement } from './omemo2/xml.js';
 
 /** A validated bundle with the one-time prekey picked for a new session. */
 export interface PickedBundle {
   readonly bundle: Bundle;
+  /**
+   * The device's identity as fingerprints and trust know it: the 32-byte Curve25519 key (OMEMO 2
+   * bundles publish it in Ed25519 form), so one device has one fingerprint in every version.
+   */
+  readonly identityKey: Uint8Array;
 }
 
 /** What a device key decrypts to, before the session change is stored. */
 export interface OpenedKey {
   /** The key material (payload key ‖ tag, or key-transport bytes). */
   keyMaterial: Uint8Array;
+  /** Curve25519 form, as PickedBundle.identityKey. */
   senderIdentity: Uint8Array;
   usedPreKeyId?: number;
   /** A PreKey message created or replaced the session. */
@@ -24,10 +32,29 @@ export interface OpenedKey {
 }
 
 export interface SealedPayload {
+  /** Empty in OMEMO 2, which has no <iv>. */
   iv: Uint8Array;
   keyMaterial: Uint8Array;
   /** Absent for key transport. */
   payload?: Uint8Array;
+}
+
+/** Who a message is from and for: OMEMO 2 binds both into its SCE envelope. */
+export interface ContentContext {
+  /** Bare JID of the sender (our own when encrypting; a room occupant's real JID). */
+  from: string;
+  /** Bare JID the stanza is addressed to: the room in groupchat. */
+  to?: string;
+  groupchat?: boolean;
+}
+
+export interface OpenedContent {
+  /** The body; null when the content carries none. */
+  body: string | null;
+  /** OMEMO 2: the other elements of the SCE <content>, for the XMPP floor to read. */
+  elements?: XmlElement[];
+  /** OMEMO 2: the envelope's <time stamp>, for the caller to compare with the stanza's time. */
+  time?: string;
 }
 
 export interface OmemoBackend {
@@ -48,4 +75,8 @@ export interface OmemoBackend {
   seal(plaintext: Uint8Array | null): SealedPayload;
   /** Decrypts a payload with the key material a device key carried. Throws OmemoError. */
   open(keyMaterial: Uint8Array, iv: Uint8Array, payload: Uint8Array): Uint8Array;
+  /** The plaintext a body travels as (default: its UTF-8; OMEMO 2: an SCE envelope around it). */
+  encodeContent?(body: string, ctx: ContentContext): Uint8Array;
+  /** The body out of decrypted plaintext, checked against the stanza. Throws OmemoError. */
+  decodeContent?(plaintext: Uint8Array, ctx: ContentContext): OpenedContent;
 }

@@ -17,6 +17,8 @@ export type OmemoErrorCode =
   | 'too-far-ahead' // more than MAX_SKIP messages into the future
   | 'untrusted-identity' // identity key changed for a known device
   | 'no-trusted-devices'
+  | 'bad-envelope' // OMEMO 2: decrypted content that is no well-formed SCE envelope
+  | 'envelope-mismatch' // OMEMO 2: the envelope's <from>/<to> contradict the stanza
   | 'invalid-input';
 
 export class OmemoError extends Error {

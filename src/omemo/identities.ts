@@ -161,7 +161,7 @@ export class IdentityBook {
         failures.push({ deviceId: unknown[i], reason: f.error });
         continue;
       }
-      await this.recordIdentity(j, unknown[i], f.bundle.identityKey, batch, false);
+      await this.recordIdentity(j, unknown[i], f.picked.identityKey, batch, false);
     }
     return failures;
   }

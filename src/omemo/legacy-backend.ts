@@ -14,7 +14,7 @@ interface LegacyPicked extends PickedBundle {
 export const legacyBackend: OmemoBackend = {
   namespace: NS_LEGACY_OMEMO,
   ownBundle: (store) => ownBundle(store),
-  pickBundle: (bundle: Bundle): LegacyPicked => ({ bundle, preKeyBundle: pickPreKeyBundle(bundle) }),
+  pickBundle: (bundle: Bundle): LegacyPicked => ({ bundle, identityKey: bundle.identityKey, preKeyBundle: pickPreKeyBundle(bundle) }),
   hasSession: (store, addr) => hasSession(store, addr),
   initSession: (store, addr, picked) => initSessionFromBundle(store, addr, (picked as LegacyPicked).preKeyBundle),
   encryptKey: (store, addr, keyMaterial) => encryptForDevice(store, addr, keyMaterial),

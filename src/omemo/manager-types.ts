@@ -4,12 +4,15 @@ import type { Bundle } from './device.js';
 import type { TrustState } from './store.js';
 import type { TrustMode } from './trust.js';
 import type { OmemoBackend } from './backend.js';
+import type { XmlElement } from './omemo2/xml.js';
 
 /** XML-free <encrypted> model; src/xmpp/omemo-xml.ts converts it to and from stanzas. */
 export interface EncryptedElement {
   /** Sender device id (<header sid>). */
   sid: number;
-  keys: { rid: number; prekey: boolean; data: Uint8Array }[];
+  /** `jid`: the device's bare JID (OMEMO 2 groups keys by it in <keys jid>; legacy has none). */
+  keys: { jid?: string; rid: number; prekey: boolean; data: Uint8Array }[];
+  /** Empty in OMEMO 2, which has no <iv>. */
   iv: Uint8Array;
   /** Absent for key-transport / empty messages. */
   payload?: Uint8Array;
@@ -32,7 +35,7 @@ export interface EncryptResult {
 }
 
 export interface DecryptResult {
-  /** null = key-transport/empty message: never show it. */
+  /** The body; null = key-transport/empty message (or, OMEMO 2, content without a body). */
   plaintext: string | null;
   senderDevice: number;
   fingerprint: string;
@@ -41,6 +44,25 @@ export interface DecryptResult {
   bundleChanged: boolean;
   /** Send an empty (key-transport) message back: new session completed or heartbeat due. */
   sendEmptyReply: boolean;
+  /** OMEMO 2: the SCE content's other elements and the envelope's time, for the XMPP floor. */
+  content?: { elements: XmlElement[]; time?: string };
+}
+
+export interface EncryptOptions {
+  /** Encrypt for devices whose identity is not trusted (key transport only). */
+  includeUntrusted?: boolean;
+  /** OMEMO 2: the stanza's addressee, bound into the envelope (<to>); the room in groupchat. */
+  to?: string;
+  groupchat?: boolean;
+}
+
+export interface DecryptOptions {
+  /** During MAM catch-up: prekeys are deleted and empty replies sent in finishCatchUp. */
+  catchUp?: boolean;
+  /** OMEMO 2: the stanza's addressee (bare), which the envelope's <to> must name; the room in groupchat. */
+  to?: string;
+  /** OMEMO 2: a groupchat envelope must name the room. */
+  groupchat?: boolean;
 }
 
 export interface ManagerOptions {

@@ -18,10 +18,19 @@ import { decodeUtf8, encodeUtf8 } from './payload.js';
 import type { DeviceAddress, DeviceInfo, OmemoStore, TrustRecord, TrustState } from './store.js';
 import { DEFAULT_TRUST_MODE, isUsable, type TrustMode } from './trust.js';
 import { bareJid as bare } from '../lib/jid.js';
-import type { OmemoBackend, PickedBundle } from './backend.js';
+import type { OmemoBackend, OpenedContent, PickedBundle } from './backend.js';
 import { legacyBackend } from './legacy-backend.js';
 import { FETCH_CONCURRENCY, IdentityBook, describeError, mapLimit } from './identities.js';
-import type { DecryptResult, EncryptedElement, EncryptResult, FetchBundle, ManagerOptions, RecipientReport } from './manager-types.js';
+import type {
+  DecryptOptions,
+  DecryptResult,
+  EncryptedElement,
+  EncryptOptions,
+  EncryptResult,
+  FetchBundle,
+  ManagerOptions,
+  RecipientReport,
+} from './manager-types.js';
 import { SessionHold, type SessionJournalEntry } from './session-hold.js';
 
 export type { Bundle } from './device.js';
@@ -158,7 +167,7 @@ export class OmemoManager {
     plaintext: string | null,
     recipients: string[],
     fetchBundle: FetchBundle,
-    opts: { includeUntrusted?: boolean } = {},
+    opts: EncryptOptions = {},
   ): Promise<EncryptResult> {
     const me = await this.identity();
     const targets = await this.activeDevices(recipients, me.deviceId);
@@ -173,12 +182,12 @@ export class OmemoManager {
       reports.push(report);
       if (report.status === 'ok') ready.push(t);
     }
-    const sealed = this.backend.seal(plaintext === null ? null : encodeUtf8(plaintext));
+    const sealed = this.backend.seal(plaintext === null ? null : this.encodeContent(plaintext, opts));
     const keys: EncryptedElement['keys'] = [];
     for (const t of ready) {
       try {
         const { prekey, data } = await this.backend.encryptKey(this.store, t, sealed.keyMaterial);
-        keys.push({ rid: t.deviceId, prekey, data });
+        keys.push({ jid: t.jid, rid: t.deviceId, prekey, data });
       } catch (e) {
         const r = reports.find((x) => x.jid === t.jid && x.deviceId === t.deviceId);
         if (r) Object.assign(r, { status: 'no-session', reason: describeError(e) });
@@ -216,7 +225,7 @@ export class OmemoManager {
     let identityKey: Uint8Array | undefined;
     if (f) {
       if ('error' in f) return { ...t, status: 'bundle-error', reason: f.error };
-      identityKey = f.bundle.identityKey;
+      identityKey = f.picked.identityKey;
     } else {
       identityKey = (await this.store.getDevices(t.jid)).find((d) => d.deviceId === t.deviceId)?.identityKey;
       if (!identityKey) return { ...t, status: 'untrusted', reason: 'identity key unknown' };
@@ -245,7 +254,7 @@ export class OmemoManager {
       const addr = { jid: bare(t.jid), deviceId: t.deviceId };
       if (!(await this.backend.hasSession(this.store, addr))) continue;
       const { prekey, data } = await this.backend.encryptKey(this.store, addr, keyMaterial);
-      keys.push({ rid: addr.deviceId, prekey, data });
+      keys.push({ jid: addr.jid, rid: addr.deviceId, prekey, data });
     }
     return { sid: me.deviceId, keys, iv };
   }
@@ -254,19 +263,22 @@ export class OmemoManager {
 
   /**
    * Decrypt one element from `senderJid` (bare). Throws OmemoError: 'no-key-for-us' (not encrypted
-   * for this device), 'duplicate' (replay: drop quietly), and the session/payload codes. A failure
+   * for this device), 'duplicate' (replay: drop quietly), the session/payload codes, and with
+   * OMEMO 2 'bad-envelope' / 'envelope-mismatch' (the SCE envelope against the stanza: pass `to`,
+   * and `groupchat` for a room, with the occupant's real JID as sender). A failure
    * changes no stored state. On success records the sender's identity (trust mode applies to new
    * ones) and consumes the prekey: deleted and replaced at once (`bundleChanged`), or, with
    * `catchUp`, only when finishCatchUp runs (MAM may still hold retransmissions naming it).
    */
-  async decrypt(senderJid: string, el: EncryptedElement, opts: { catchUp?: boolean } = {}): Promise<DecryptResult> {
+  async decrypt(senderJid: string, el: EncryptedElement, opts: DecryptOptions = {}): Promise<DecryptResult> {
     const ownId = this.ownId ?? (await this.ownDeviceId());
     const jid = bare(senderJid);
     const key = this.keyForUs(jid, el, ownId);
     const addr: DeviceAddress = { jid, deviceId: el.sid };
     const opened = await this.backend.openKey(this.store, addr, key.data, key.prekey);
-    // A payload that does not decrypt leaves the session as it was: it is stored only after this.
-    const plaintext = el.payload === undefined ? null : decodeUtf8(this.backend.open(opened.keyMaterial, el.iv, el.payload));
+    // A payload that does not decrypt, or whose envelope is refused, leaves the session as it was:
+    // it is stored only after this.
+    const content = el.payload === undefined ? null : this.decodeContent(this.backend.open(opened.keyMaterial, el.iv, el.payload), jid, opts);
     await opened.commit();
 
     const rec = await this.book.recordIdentity(jid, el.sid, opened.senderIdentity, [], true);
@@ -280,7 +292,15 @@ export class OmemoManager {
       this.deferredReplies.set(addrKey(addr), addr);
       sendEmptyReply = false;
     }
-    return { plaintext, senderDevice: el.sid, fingerprint: rec.fingerprint, trust: rec.state, bundleChanged, sendEmptyReply };
+    return {
+      plaintext: content?.body ?? null,
+      senderDevice: el.sid,
+      fingerprint: rec.fingerprint,
+      trust: rec.state,
+      bundleChanged,
+      sendEmptyReply,
+      ...(content?.elements || content?.time !== undefined ? { content: { elements: content.elements ?? [], ...(content.time !== undefined ? { time: content.time } : {}) } } : {}),
+    };
   }
 
   /** The element's key for this device, after checking the element's shape. */
@@ -292,9 +312,21 @@ export class OmemoManager {
     if (jid === this.ownJid && el.sid === ownId) {
       throw new OmemoError('no-key-for-us', 'this is our own message reflected back; it is never encrypted for the sending device');
     }
-    const key = el.keys.find((k) => k.rid === ownId);
+    // OMEMO 2 names each key's JID: ours only counts under our own JID.
+    const key = el.keys.find((k) => k.rid === ownId && (k.jid === undefined || bare(k.jid) === this.ownJid));
     if (!key) throw new OmemoError('no-key-for-us', NO_KEY_TEXT);
     return key;
+  }
+
+  /** The plaintext a body travels as (OMEMO 2: inside an SCE envelope from us, to `opts.to`). */
+  private encodeContent(body: string, opts: EncryptOptions): Uint8Array {
+    if (!this.backend.encodeContent) return encodeUtf8(body);
+    return this.backend.encodeContent(body, { from: this.ownJid, ...(opts.to !== undefined ? { to: bare(opts.to) } : {}), ...(opts.groupchat ? { groupchat: true } : {}) });
+  }
+
+  private decodeContent(plaintext: Uint8Array, from: string, opts: DecryptOptions): OpenedContent {
+    if (!this.backend.decodeContent) return { body: decodeUtf8(plaintext) };
+    return this.backend.decodeContent(plaintext, { from, ...(opts.to !== undefined ? { to: bare(opts.to) } : {}), ...(opts.groupchat ? { groupchat: true } : {}) });
   }
 
   private async consumePreKeys(ids: Iterable<number>): Promise<boolean> {

@@ -246,6 +246,22 @@ export const edwards = {
   P: ed25519.Point.Fp.ORDER,
 };
 
+/**
+ * Ed25519 public key → its X25519 (Curve25519) form, u = (1 + y)/(1 − y) (RFC 7748's birational
+ * map). OMEMO 2 publishes identity keys in Ed25519 form and runs X3DH on this form; noble decodes
+ * the point first, so bytes that are no point are 'bad-key', as is y = 1 (the neutral point).
+ */
+export function ed25519PublicToX25519(edPub: Uint8Array): Uint8Array {
+  if (!(edPub instanceof Uint8Array) || edPub.length !== 32) {
+    throw new OmemoError('bad-key', 'Ed25519 public key must be 32 bytes');
+  }
+  try {
+    return ed25519.utils.toMontgomery(edPub);
+  } catch (e) {
+    throw new OmemoError('bad-key', `Ed25519 public key rejected: ${(e as Error).message}`);
+  }
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
