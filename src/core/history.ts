@@ -13,7 +13,7 @@ export type { LoggingMode } from '../store/history.js';
 
 /** What the session needs from the history store (src/store/history.ts implements it). */
 export interface HistoryPort {
-  find(account: string, ids: { serverId?: string; from?: string; msgId?: string }): HistoryRow | undefined;
+  find(account: string, ids: { serverId?: string; from?: string; msgId?: string; body?: string }): HistoryRow | undefined;
   findRoom(account: string, room: string, ids: { serverId?: string; from?: string; msgIds?: string[]; own?: boolean }): HistoryRow | undefined;
   edit(account: string, peer: string, sender: string, msgId: string, change: { body: string } | { retract: true }): boolean;
   add(rec: HistoryRecord, mode?: LoggingMode): { added: boolean; row?: HistoryRow };
@@ -103,7 +103,7 @@ export class HistoryCore {
     if (!this.store || !account) return false;
     const store = this.store;
     const serverId = (m as { archiveId?: string }).archiveId ?? m.stanzaId;
-    const row = this.stored(() => store.find(account, { serverId, from: m.from, msgId: m.extras?.originId }));
+    const row = this.stored(() => store.find(account, { serverId, from: m.from, msgId: m.extras?.originId, ...(m.encrypted ? {} : m.body !== undefined ? { body: m.body } : {}) }));
     if (!row) return false;
     if (serverId && !row.serverId) this.stored(() => store.add({ ...row, serverId }));
     return true;

@@ -142,15 +142,17 @@ export class HistoryStore {
   }
 
   /** The stored message this one repeats (same server id, or same sender and message id). */
-  find(account: string, ids: { serverId?: string; from?: string; msgId?: string }): HistoryRow | undefined {
+  find(account: string, ids: { serverId?: string; from?: string; msgId?: string; body?: string }): HistoryRow | undefined {
     if (ids.serverId) {
       const r = this.stmts.byServerId.get(account, ids.serverId);
       if (r) return toRow(r);
     }
     if (ids.msgId && ids.from) {
       const r = this.stmts.byMsgId.get(account, bare(ids.from), ids.msgId);
-      // Two different server ids are two messages, whatever their senders' ids say.
-      if (r && (r.server_id === null || !ids.serverId)) return toRow(r);
+      // Two different server ids are two messages, whatever their senders' ids say — unless the
+      // text is the same too: then it is the sender's resend of a stanza the server never
+      // confirmed (XEP-0198), archived a second time.
+      if (r && (r.server_id === null || !ids.serverId || (ids.body !== undefined && r.body === ids.body))) return toRow(r);
     }
     return undefined;
   }
